@@ -1,0 +1,2 @@
+/// The egress policy compiled from a profile.
+public enum PolicyModule {}

@@ -1,0 +1,2 @@
+/// Profile parsing: YAML text to a typed `Profile`.
+public enum ProfileModule {}
