@@ -16,13 +16,44 @@ let package = Package(
         .target(name: "RiptidesProfile", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Policy: `Profile` to an immutable `EgressPolicy`; pure evaluation, no I/O.
         .target(name: "RiptidesPolicy", dependencies: ["RiptidesProfile"]),
+        // System libraries, through pkg-config.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // C only where Swift cannot go: the child between fork and exec, variadic calls.
+        .target(name: "CRiptides"),
+        // Typed wrappers over the system calls the supervisor makes.
+        .target(name: "RiptidesSystem", dependencies: ["CRiptides"]),
+        // Filter construction: the trapped-syscall table compiled to BPF in the parent.
+        .target(name: "RiptidesFilter", dependencies: ["CRiptides", "CSeccomp", "RiptidesSystem"]),
+        // Launching: the Swift side of the fork/exec in CRiptides.
+        .target(name: "RiptidesLaunch", dependencies: ["CRiptides", "RiptidesSystem", "RiptidesFilter"]),
+        // Auditing: decisions become JSON Lines.
+        .target(name: "RiptidesAudit", dependencies: ["RiptidesPolicy", "RiptidesProfile", "RiptidesSystem"]),
+        // Supervising: one handler per trapped system call.
+        .target(
+            name: "RiptidesSupervisor",
+            dependencies: ["CRiptides", "RiptidesSystem", "RiptidesPolicy", "RiptidesProfile", "RiptidesAudit"]
+        ),
+        // One `riptides exec` session: profile -> policy -> filter/launch -> supervisor -> audit.
+        .target(
+            name: "RiptidesExec",
+            dependencies: [
+                "CRiptides", "RiptidesSystem", "RiptidesFilter", "RiptidesLaunch", "RiptidesPolicy",
+                "RiptidesProfile", "RiptidesAudit", "RiptidesSupervisor",
+            ]
+        ),
         // The command line: argument parsing and nothing else.
         .executableTarget(
             name: "riptides",
             dependencies: [
-                "RiptidesProfile", "RiptidesPolicy",
+                "RiptidesProfile", "RiptidesPolicy", "RiptidesExec", "RiptidesAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // End-to-end tests: real agents under the real filter, real listeners on loopback.
+        .testTarget(
+            name: "RiptidesEndToEndTests",
+            dependencies: ["riptides", "RiptidesFilter", "RiptidesSystem"],
+            resources: [.copy("Agents")]
         ),
         // POLICY-TARGETS (benchmark and test targets of the policy work go here)
     ]

@@ -1,0 +1,130 @@
+/*
+ * riptides C shims.
+ *
+ * Two things live here because Swift cannot do them:
+ *  - the child side of the launch (between fork and exec only async-signal-safe
+ *    system calls may run, and no Swift code may), see rt_spawn;
+ *  - wrappers for variadic calls (ioctl, prctl, syscall) and for constants that
+ *    the Linux 6.1 headers on Debian 12 lack and newer kernels offer.
+ */
+#ifndef RIPTIDES_SHIMS_H
+#define RIPTIDES_SHIMS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/netlink.h>
+#include <sys/un.h>
+#include <signal.h>
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN 0x20000000
+#endif
+
+_Static_assert(sizeof(struct seccomp_notif) == 80, "seccomp_notif layout");
+_Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp layout");
+
+/* --- launch ------------------------------------------------------------ */
+
+/** The step of the child's set-up that failed (reported with its errno). */
+enum rt_spawn_stage {
+    RT_STAGE_NONE = 0,
+    RT_STAGE_SIGNALS = 1,
+    RT_STAGE_FDS = 2,
+    RT_STAGE_CAPABILITIES = 3,
+    RT_STAGE_CREDENTIALS = 4,
+    RT_STAGE_NO_NEW_PRIVS = 5,
+    RT_STAGE_LANDLOCK = 6,
+    RT_STAGE_SECCOMP = 7,
+    RT_STAGE_HANDOFF = 8,
+    RT_STAGE_EXEC = 9,
+    RT_STAGE_CLONE = 10,
+    RT_STAGE_PARENT = 11,
+};
+
+struct rt_spawn_request {
+    const char *path;            /* resolved executable path */
+    char *const *argv;
+    char *const *envp;
+    const struct sock_fprog *filter;
+    unsigned int filter_flags;   /* SECCOMP_FILTER_FLAG_* besides NEW_LISTENER */
+    /* Credentials: -1 keeps the current ones. */
+    int64_t uid;
+    int64_t gid;
+    const gid_t *groups;         /* supplementary groups when uid/gid change */
+    int group_count;
+    /* Capabilities: bit N set = keep capability N; every other one is dropped
+       from the bounding, ambient, inheritable, permitted and effective sets. */
+    uint64_t keep_capabilities;
+    int drop_capabilities;       /* 0: leave capabilities alone */
+    /* Landlock ruleset fd to restrict the child with, or -1. */
+    int landlock_ruleset_fd;
+};
+
+struct rt_spawn_result {
+    pid_t pid;
+    int pidfd;
+    int listener;                /* the supervisor's copy of the notify fd */
+    int failed_stage;            /* enum rt_spawn_stage, RT_STAGE_NONE on success */
+    int error;                   /* errno of the failed stage */
+    int wait_killable;           /* 1 when WAIT_KILLABLE_RECV was accepted */
+};
+
+/**
+ * Starts `req->path` in a new process under the seccomp filter and takes the
+ * user-notification listener from it with pidfd_getfd.
+ *
+ * Returns 0 when the command was executed; -1 when a stage failed (see
+ * `failed_stage` and `error`; the child has then been reaped).
+ */
+int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res);
+
+/* --- syscalls without a usable libc wrapper ---------------------------- */
+
+int rt_pidfd_open(pid_t pid, unsigned int flags);
+int rt_pidfd_getfd(int pidfd, int targetfd, unsigned int flags);
+int rt_pidfd_send_signal(int pidfd, int sig);
+int rt_notif_recv(int listener, struct seccomp_notif *req);
+int rt_notif_send(int listener, struct seccomp_notif_resp *resp);
+int rt_notif_id_valid(int listener, uint64_t id);
+int rt_notif_addfd(int listener, struct seccomp_notif_addfd *addfd);
+int rt_notif_set_flags(int listener, uint64_t flags);
+int rt_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int rt_fcntl_int(int fd, int cmd, int arg);
+int rt_seccomp_get_notif_sizes(struct seccomp_notif_sizes *sizes);
+int rt_kcmp_files(pid_t pid1, pid_t pid2, int fd1, int fd2);
+int rt_landlock_abi_version(void);
+int rt_io_uring_setup_probe(void);
+
+ssize_t rt_process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+                            const struct iovec *remote, unsigned long riovcnt);
+ssize_t rt_process_vm_writev(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+                             const struct iovec *remote, unsigned long riovcnt);
+
+/* An anonymous close-on-exec memory file (memfd_create needs _GNU_SOURCE). */
+int rt_memfd_create(const char *name);
+
+/* Block every signal in the calling thread, returning the old mask in *old. */
+int rt_block_all_signals(sigset_t *old);
+
+/* Socket address helpers: CMSG_* are macros. */
+size_t rt_cmsg_space(size_t len);
+size_t rt_cmsg_len(size_t len);
+
+#endif

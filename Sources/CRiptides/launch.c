@@ -1,0 +1,290 @@
+/*
+ * The child side of `riptides exec`, in C because between fork and exec only
+ * async-signal-safe system calls may run: no allocation, no locks, no Swift.
+ * The BPF program arrives compiled; every path out of the child is either
+ * execve or _exit after reporting the failed stage through a close-on-exec
+ * pipe.
+ */
+#define _GNU_SOURCE
+#include "riptides_shims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
+#endif
+
+/* What the child tells the parent, once before the hand-off and once if a
+   later stage fails. */
+struct rt_child_report {
+    int stage;
+    int error;
+    int listener;
+    int wait_killable;
+};
+
+static void write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static int read_all(int fd, void *buf, size_t len) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, p + got, len - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return (int)got;
+}
+
+static void close_range_raw(unsigned int first, unsigned int last) {
+    if (first > last) return;
+    if (syscall(SYS_close_range, first, last, 0) == 0) return;
+    /* Kernels without close_range: close one by one up to a bound. */
+    for (unsigned int fd = first; fd <= last && fd < 65536; fd++) close((int)fd);
+}
+
+/* Closes every descriptor from 3 up except the `n` in `keep` (n <= 3,
+   negative entries ignored). */
+static void close_all_but(int *keep, int n) {
+    /* Insertion sort: tiny, allocation-free. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t;
+        }
+    unsigned int next = 3;
+    for (int i = 0; i < n; i++) {
+        if (keep[i] < 3) continue;
+        if ((unsigned int)keep[i] > next) close_range_raw(next, (unsigned int)keep[i] - 1);
+        next = (unsigned int)keep[i] + 1;
+    }
+    close_range_raw(next, ~0U);
+}
+
+__attribute__((noreturn))
+static void child_fail(int report_fd, int stage, int error) {
+    struct rt_child_report r = { stage, error, -1, 0 };
+    write_all(report_fd, &r, sizeof r);
+    _exit(stage == RT_STAGE_EXEC && (error == ENOENT || error == ENOTDIR) ? 127 :
+          stage == RT_STAGE_EXEC ? 126 : 125);
+}
+
+/* Clears the ambient set and masks the effective, permitted and inheritable
+   sets (the bounding set was reduced before the credentials changed). */
+static int drop_capabilities(uint64_t keep) {
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        return -1;
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        uint32_t mask = (uint32_t)(keep >> (32 * i));
+        data[i].effective &= mask;
+        data[i].permitted &= mask;
+        data[i].inheritable &= mask;
+    }
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+__attribute__((noreturn))
+static void child_main(const struct rt_spawn_request *req, int report_fd, int ack_fd) {
+    /* Signals: default dispositions, then the empty mask (the parent blocked
+       everything around the clone). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        (void)sigaction(sig, &dfl, NULL);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) child_fail(report_fd, RT_STAGE_SIGNALS, errno);
+
+    int keep[3] = { report_fd, ack_fd, req->landlock_ruleset_fd };
+    close_all_but(keep, 3);
+
+    if (req->drop_capabilities) {
+        /* The bounding set needs CAP_SETPCAP: drop it before changing uid. */
+        for (int cap = 0; cap < 64; cap++) {
+            if (req->keep_capabilities & (1ULL << cap)) continue;
+            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+                child_fail(report_fd, RT_STAGE_CAPABILITIES, errno);
+        }
+    }
+    if (req->gid >= 0 || req->uid >= 0) {
+        if (setgroups((size_t)req->group_count, req->groups) != 0)
+            child_fail(report_fd, RT_STAGE_CREDENTIALS, errno);
+        if (req->gid >= 0 && setresgid((gid_t)req->gid, (gid_t)req->gid, (gid_t)req->gid) != 0)
+            child_fail(report_fd, RT_STAGE_CREDENTIALS, errno);
+        if (req->uid >= 0 && setresuid((uid_t)req->uid, (uid_t)req->uid, (uid_t)req->uid) != 0)
+            child_fail(report_fd, RT_STAGE_CREDENTIALS, errno);
+    }
+    if (req->drop_capabilities && drop_capabilities(req->keep_capabilities) != 0)
+        child_fail(report_fd, RT_STAGE_CAPABILITIES, errno);
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(report_fd, RT_STAGE_NO_NEW_PRIVS, errno);
+    if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) child_fail(report_fd, RT_STAGE_NO_NEW_PRIVS, EPERM);
+
+    if (req->landlock_ruleset_fd >= 0) {
+        if (syscall(SYS_landlock_restrict_self, req->landlock_ruleset_fd, 0) != 0)
+            child_fail(report_fd, RT_STAGE_LANDLOCK, errno);
+        close(req->landlock_ruleset_fd);
+    }
+
+    /* The filter is the last thing before execve. */
+    unsigned int flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | req->filter_flags;
+    int wait_killable = (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) != 0;
+    long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, req->filter);
+    if (listener < 0 && errno == EINVAL && wait_killable) {
+        /* Kernels before 5.19 do not know WAIT_KILLABLE_RECV. */
+        flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+        wait_killable = 0;
+        listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, req->filter);
+    }
+    if (listener < 0) child_fail(report_fd, RT_STAGE_SECCOMP, errno);
+
+    /* Hand-off: the parent takes the listener with pidfd_getfd (write and
+       read are not trapped), then this copy is closed so that exactly one
+       stays open. */
+    struct rt_child_report r = { RT_STAGE_NONE, 0, (int)listener, wait_killable };
+    write_all(report_fd, &r, sizeof r);
+    char ack = 0;
+    if (read_all(ack_fd, &ack, 1) != 1 || ack != 'k') child_fail(report_fd, RT_STAGE_HANDOFF, EPIPE);
+    close((int)listener);
+    close(ack_fd);
+
+    execve(req->path, req->argv, req->envp);
+    child_fail(report_fd, RT_STAGE_EXEC, errno);
+}
+
+int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
+    memset(res, 0, sizeof *res);
+    res->pid = -1;
+    res->pidfd = -1;
+    res->listener = -1;
+
+    int report[2], ack[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        res->failed_stage = RT_STAGE_PARENT;
+        res->error = errno;
+        return -1;
+    }
+    if (pipe2(ack, O_CLOEXEC) != 0) {
+        res->failed_stage = RT_STAGE_PARENT;
+        res->error = errno;
+        close(report[0]);
+        close(report[1]);
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    int pidfd = -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+        close(report[0]);
+        close(ack[1]);
+        child_main(req, report[1], ack[0]);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    close(ack[0]);
+    if (pid < 0) {
+        res->failed_stage = RT_STAGE_CLONE;
+        res->error = clone_errno;
+        close(report[0]);
+        close(ack[1]);
+        return -1;
+    }
+    res->pid = (pid_t)pid;
+    res->pidfd = pidfd;
+
+    struct rt_child_report r;
+    int n = read_all(report[0], &r, sizeof r);
+    if (n != (int)sizeof r) {
+        res->failed_stage = RT_STAGE_HANDOFF;
+        res->error = EPIPE;
+        goto fail;
+    }
+    if (r.stage != RT_STAGE_NONE) {
+        res->failed_stage = r.stage;
+        res->error = r.error;
+        goto fail;
+    }
+    res->wait_killable = r.wait_killable;
+    res->listener = (int)syscall(SYS_pidfd_getfd, pidfd, r.listener, 0);
+    if (res->listener < 0) {
+        res->failed_stage = RT_STAGE_HANDOFF;
+        res->error = errno;
+        goto fail;
+    }
+    (void)fcntl(res->listener, F_SETFD, FD_CLOEXEC);
+    char ok = 'k';
+    write_all(ack[1], &ok, 1);
+    close(ack[1]);
+    ack[1] = -1;
+
+    /* EOF means execve succeeded (the pipe is close-on-exec). */
+    n = read_all(report[0], &r, sizeof r);
+    close(report[0]);
+    if (n == (int)sizeof r) {
+        res->failed_stage = r.stage;
+        res->error = r.error;
+        close(res->listener);
+        res->listener = -1;
+        report[0] = -1;
+        goto reap;
+    }
+    return 0;
+
+fail:
+    close(report[0]);
+    if (ack[1] >= 0) close(ack[1]);
+    if (res->listener >= 0) close(res->listener);
+    res->listener = -1;
+reap:
+    kill((pid_t)pid, SIGKILL);
+    {
+        int status;
+        while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {}
+    }
+    close(pidfd);
+    res->pidfd = -1;
+    return -1;
+}

@@ -1,0 +1,101 @@
+/* Wrappers for variadic calls and raw system calls Swift cannot make. */
+#define _GNU_SOURCE
+#include "riptides_shims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/kcmp.h>
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef LANDLOCK_CREATE_RULESET_VERSION
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#endif
+
+int rt_pidfd_open(pid_t pid, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+int rt_pidfd_getfd(int pidfd, int targetfd, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
+}
+
+int rt_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int rt_notif_recv(int listener, struct seccomp_notif *req) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req);
+}
+
+int rt_notif_send(int listener, struct seccomp_notif_resp *resp) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+}
+
+int rt_notif_id_valid(int listener, uint64_t id) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
+}
+
+int rt_notif_addfd(int listener, struct seccomp_notif_addfd *addfd) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, addfd);
+}
+
+int rt_notif_set_flags(int listener, uint64_t flags) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
+}
+
+int rt_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+int rt_fcntl_int(int fd, int cmd, int arg) {
+    return fcntl(fd, cmd, arg);
+}
+
+int rt_seccomp_get_notif_sizes(struct seccomp_notif_sizes *sizes) {
+    return (int)syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, sizes);
+}
+
+int rt_kcmp_files(pid_t pid1, pid_t pid2, int fd1, int fd2) {
+    return (int)syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2);
+}
+
+int rt_landlock_abi_version(void) {
+    return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+}
+
+int rt_io_uring_setup_probe(void) {
+    /* Invalid arguments: a kernel with io_uring answers EFAULT or EINVAL,
+       one without it (or a filter) ENOSYS or EPERM. */
+    return (int)syscall(SYS_io_uring_setup, 0, NULL);
+}
+
+int rt_block_all_signals(sigset_t *old) {
+    sigset_t all;
+    sigfillset(&all);
+    return pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
+size_t rt_cmsg_space(size_t len) { return CMSG_SPACE(len); }
+size_t rt_cmsg_len(size_t len) { return CMSG_LEN(len); }
+
+ssize_t rt_process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+                            const struct iovec *remote, unsigned long riovcnt) {
+    return process_vm_readv(pid, local, liovcnt, remote, riovcnt, 0);
+}
+
+ssize_t rt_process_vm_writev(pid_t pid, const struct iovec *local, unsigned long liovcnt,
+                             const struct iovec *remote, unsigned long riovcnt) {
+    return process_vm_writev(pid, local, liovcnt, remote, riovcnt, 0);
+}
+
+int rt_memfd_create(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC);
+}

@@ -1,0 +1,26 @@
+public import RiptidesAudit
+public import RiptidesPolicy
+public import RiptidesProfile
+
+/// Everything `riptides exec` needs, already parsed and validated.
+public struct ExecConfiguration: Sendable {
+    public var command: [String]
+    public var policy: EgressPolicy
+    /// The profile file, nil when none was given (default deny).
+    public var profilePath: String?
+    public var mode: ProfileMode
+    public var audit: AuditSink.Destination
+    public var quiet: Bool
+    public var environment: [String: String]
+
+    public init(command: [String], policy: EgressPolicy, profilePath: String?, mode: ProfileMode,
+                audit: AuditSink.Destination, quiet: Bool, environment: [String: String]) {
+        self.command = command
+        self.policy = policy
+        self.profilePath = profilePath
+        self.mode = mode
+        self.audit = audit
+        self.quiet = quiet
+        self.environment = environment
+    }
+}

@@ -1,0 +1,168 @@
+import CRiptides
+import Glibc
+public import RiptidesAudit
+import RiptidesFilter
+import RiptidesLaunch
+public import RiptidesPolicy
+import RiptidesProfile
+import RiptidesSupervisor
+import RiptidesSystem
+
+/// One `riptides exec`: starts the command under the filter, supervises it
+/// and every process it starts, and ends when the last of them is gone.
+///
+/// riptides is a child subreaper, so a process that double-forks is
+/// re-parented to riptides rather than to init: it stays under the filter
+/// (which every descendant inherits) and the session waits for it. The
+/// session ends when `waitid` reports no children left; the exit status is
+/// that of COMMAND itself.
+public enum ExecSession {
+    /// A failure before the command ran, with the exit status it maps to.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public var exitStatus: Int32
+    }
+
+    /// The signals riptides passes on to the agent.
+    static let forwarded: [CInt] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+
+    public static func run(_ configuration: ExecConfiguration) throws(Failure) -> ExitStatus {
+        let executable: String
+        do {
+            executable = try ExecutableResolver(environment: configuration.environment).resolve(configuration.command[0])
+        } catch {
+            throw Failure(description: error.description, exitStatus: error.exitStatus)
+        }
+        let filter: FilterProgram
+        do { filter = try FilterProgram.compile() } catch {
+            throw Failure(description: error.description, exitStatus: 125)
+        }
+        let sink: AuditSink
+        do { sink = try AuditSink(configuration.audit) } catch {
+            throw Failure(description: error.description, exitStatus: 125)
+        }
+        let audit = AuditLog(identity: configuration.policy.identity, sink: sink)
+
+        // Orphans of the agent come to us, not to init.
+        guard rt_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 else {
+            throw Failure(description: "becoming a child subreaper: \(Errno.current)", exitStatus: 125)
+        }
+        // Same-uid agents must not ptrace us or read our memory (threat model item 16).
+        _ = rt_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+        // Signals are taken synchronously by this thread; every thread
+        // started from here on inherits the blocked mask.
+        var waited = sigset_t()
+        sigemptyset(&waited)
+        for signal in forwarded + [SIGCHLD] { sigaddset(&waited, signal) }
+        pthread_sigmask(SIG_BLOCK, &waited, nil)
+
+        let resolver = HostNameResolver(hostNames: configuration.policy.resolvableHostNames)
+        resolver.start()
+
+        var request = LaunchRequest(executable: executable, arguments: configuration.command,
+                                    environment: configuration.environment, filter: filter)
+        request.waitKillableReceive = true
+        let process: LaunchedProcess
+        do { process = try Launcher.spawn(request) } catch {
+            throw Failure(description: error.description, exitStatus: error.exitStatus)
+        }
+        let agentPID = process.pid
+        audit.sessionStart(mode: configuration.mode, profile: configuration.profilePath,
+                           command: configuration.command, pid: agentPID, isolation: "filter")
+
+        let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,
+                                    mode: configuration.mode, hosts: resolver, audit: audit)
+        startSupervisor(supervisor)
+
+        let status = waitForTree(agent: agentPID, pidfd: process.pidfd.rawValue, signals: waited)
+        switch status {
+        case .exited(let code): audit.sessionEnd(exitStatus: code, signal: nil)
+        case .signaled(let signal): audit.sessionEnd(exitStatus: status.code, signal: signal)
+        }
+        if !configuration.quiet {
+            printSummary(audit.summary, status: status, mode: configuration.mode)
+        }
+        _ = process.pidfd
+        return status
+    }
+
+    private static func startSupervisor(_ supervisor: Supervisor) {
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(supervisor).toOpaque()
+        let rc = pthread_create(&thread, nil, { raw in
+            let supervisor = Unmanaged<Supervisor>.fromOpaque(raw!).takeRetainedValue()
+            supervisor.run()
+            return nil
+        }, box)
+        if rc == 0 { pthread_detach(thread) } else {
+            // Without the supervisor every trapped call would hang: refuse.
+            fputs("riptides: starting the supervisor thread: \(Errno(rawValue: rc))\n", stderr)
+            exit(125)
+        }
+    }
+
+    /// Reaps every process of the tree; returns how the agent itself ended.
+    /// Forwards the signals riptides receives, except the ones a terminal
+    /// sent to the whole foreground group (the agent already has those).
+    private static func waitForTree(agent: pid_t, pidfd: CInt, signals: sigset_t) -> ExitStatus {
+        var signals = signals
+        var agentStatus: ExitStatus?
+        while true {
+            // Reap whatever has ended.
+            while true {
+                var info = siginfo_t()
+                let rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG)
+                if rc < 0 {
+                    if errno == EINTR { continue }
+                    // ECHILD: nobody left in the tree.
+                    return agentStatus ?? .exited(125)
+                }
+                let pid = info._sifields._kill.si_pid
+                if pid == 0 { break }
+                if pid == agent { agentStatus = ExitStatus(info) }
+            }
+            var info = siginfo_t()
+            let signal = sigwaitinfo(&signals, &info)
+            guard signal > 0, signal != SIGCHLD else { continue }
+            if info.si_code == SI_KERNEL && (signal == SIGINT || signal == SIGQUIT) {
+                continue  // a terminal's Ctrl-C / Ctrl-\ reached the agent's group too
+            }
+            if agentStatus == nil {
+                _ = rt_pidfd_send_signal(pidfd, signal)
+            } else {
+                for child in remainingChildren() { kill(child, signal) }
+            }
+        }
+    }
+
+    /// The processes re-parented to riptides (orphans of the agent), from
+    /// `/proc/self/task/TID/children`.
+    private static func remainingChildren() -> [pid_t] {
+        let me = getpid()
+        guard let file = fopen("/proc/\(me)/task/\(me)/children", "r") else { return [] }
+        defer { fclose(file) }
+        var pids: [pid_t] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while fgets(&buffer, CInt(buffer.count), file) != nil {
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            pids += text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+        }
+        return pids
+    }
+
+    private static func printSummary(_ tally: AuditLog.Tally, status: ExitStatus, mode: ProfileMode) {
+        var text = "riptides: \(tally.allowed) allowed, \(tally.denied) denied"
+        if mode == .observe && tally.denied > 0 { text += " (observe mode: let through)" }
+        if !tally.deniedDestinations.isEmpty {
+            let shown = tally.deniedDestinations.prefix(5).joined(separator: ", ")
+            let more = tally.deniedDestinations.count > 5 ? " and \(tally.deniedDestinations.count - 5) more" : ""
+            text += ": \(shown)\(more)"
+        }
+        switch status {
+        case .exited(let code): text += "; exit status \(code)"
+        case .signaled(let signal): text += "; killed by signal \(signal)"
+        }
+        fputs(text + "\n", stderr)
+    }
+}

@@ -1,0 +1,94 @@
+import CSeccomp
+import Glibc
+
+/// What the kernel does with a system call.
+public enum FilterAction: Sendable, Equatable {
+    case allow
+    /// Suspend the caller and ask the supervisor (`SECCOMP_RET_USER_NOTIF`).
+    case notify
+    /// Fail with this errno without running the call.
+    case fail(CInt)
+    case killProcess
+
+    var libseccompAction: UInt32 {
+        switch self {
+        case .allow: rt_scmp_act_allow()
+        case .notify: rt_scmp_act_notify()
+        case .fail(let e): rt_scmp_act_errno(UInt16(e))
+        case .killProcess: rt_scmp_act_kill_process()
+        }
+    }
+}
+
+/// A comparison on one system call argument.
+public struct ArgumentCondition: Sendable {
+    public enum Comparison: Sendable { case equal, notEqual, greaterOrEqual, maskedEqual(mask: UInt64) }
+    public var index: UInt32
+    public var comparison: Comparison
+    public var value: UInt64
+
+    public init(_ index: UInt32, _ comparison: Comparison, _ value: UInt64) {
+        self.index = index
+        self.comparison = comparison
+        self.value = value
+    }
+
+    var cmp: scmp_arg_cmp {
+        switch comparison {
+        case .equal: scmp_arg_cmp(arg: index, op: SCMP_CMP_EQ, datum_a: value, datum_b: 0)
+        case .notEqual: scmp_arg_cmp(arg: index, op: SCMP_CMP_NE, datum_a: value, datum_b: 0)
+        case .greaterOrEqual: scmp_arg_cmp(arg: index, op: SCMP_CMP_GE, datum_a: value, datum_b: 0)
+        case .maskedEqual(let mask): scmp_arg_cmp(arg: index, op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: value)
+        }
+    }
+}
+
+/// One row of the table: a system call, the condition under which the row
+/// applies (all must hold), and the action.
+public struct SyscallRule: Sendable {
+    public var syscall: String
+    public var action: FilterAction
+    public var conditions: [ArgumentCondition]
+
+    public init(_ syscall: String, _ action: FilterAction, when conditions: [ArgumentCondition] = []) {
+        self.syscall = syscall
+        self.action = action
+        self.conditions = conditions
+    }
+}
+
+/// The trapped system calls and what the kernel does with the rest.
+public struct SyscallTable: Sendable {
+    public var rules: [SyscallRule]
+    /// For a call made through another ABI than the native one.
+    public var foreignABIAction: FilterAction
+
+    /// riptides's egress table: every call that can carry a destination is
+    /// trapped, and the paths around those calls are closed.
+    public static var egress: SyscallTable {
+        var rules: [SyscallRule] = [
+            SyscallRule("connect", .notify),
+            // A sendto without an address goes where the socket is already
+            // connected (a connect we decided on): decided in BPF, no round trip.
+            SyscallRule("sendto", .notify, when: [ArgumentCondition(4, .notEqual, 0)]),
+            SyscallRule("sendmsg", .notify),
+            SyscallRule("sendmmsg", .notify),
+            // io_uring performs connect and sendmsg without these system calls.
+            SyscallRule("io_uring_setup", .fail(ENOSYS)),
+            SyscallRule("io_uring_enter", .fail(ENOSYS)),
+            SyscallRule("io_uring_register", .fail(ENOSYS)),
+        ]
+        // Socket families the policy understands: unix, inet, inet6 and netlink
+        // (getaddrinfo asks the kernel for the host's addresses). Every other
+        // family fails at socket().
+        let allowedFamilies: Set<CInt> = [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK]
+        let highestAllowed = allowedFamilies.max()!
+        for family in 0...highestAllowed where !allowedFamilies.contains(family) {
+            rules.append(SyscallRule("socket", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .equal, UInt64(family))]))
+            rules.append(SyscallRule("socketpair", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .equal, UInt64(family))]))
+        }
+        rules.append(SyscallRule("socket", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
+        rules.append(SyscallRule("socketpair", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
+        return SyscallTable(rules: rules, foreignABIAction: .fail(ENOSYS))
+    }
+}

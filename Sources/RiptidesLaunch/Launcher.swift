@@ -1,0 +1,127 @@
+import CRiptides
+import Glibc
+public import RiptidesFilter
+public import RiptidesSystem
+
+/// What to start, and how to confine it.
+public struct LaunchRequest: Sendable {
+    public var executable: String          // a resolved path
+    public var arguments: [String]         // argv, argv[0] included
+    public var environment: [String: String]
+    public var filter: FilterProgram
+    /// Ask the kernel to let a signal interrupt the agent only before the
+    /// supervisor has received its notification (Linux 5.19+).
+    public var waitKillableReceive = true
+    /// Run as this user and group, with these supplementary groups.
+    public var credentials: (uid: UInt32, gid: UInt32, groups: [UInt32])?
+    /// Drop every capability but these (numbers) from every set; nil keeps them.
+    public var keepCapabilities: Set<Int>?
+
+    public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.filter = filter
+    }
+}
+
+/// A started agent: its pid, a pidfd, and the supervisor's listener.
+public struct LaunchedProcess: ~Copyable {
+    public let pid: Int32
+    public let pidfd: FileDescriptor
+    public let listener: FileDescriptor
+    public let waitKillable: Bool
+}
+
+/// Why the launch failed, with the stage and errno the child reported.
+public struct LaunchError: Error, CustomStringConvertible {
+    public var stage: String
+    public var errno: Errno
+    public var path: String
+
+    public var description: String {
+        stage == "exec" ? "\(path): cannot execute: \(errno)" : "starting \(path): \(stage): \(errno)"
+    }
+
+    /// The exit status `riptides exec` reports: 126/127 for exec failures
+    /// (as `env` does), 125 for anything of riptides's own.
+    public var exitStatus: Int32 {
+        guard stage == "exec" else { return 125 }
+        return errno.rawValue == ENOENT || errno.rawValue == ENOTDIR ? 127 : 126
+    }
+}
+
+/// Starts agents under the filter. The child side is C (`rt_spawn`).
+public enum Launcher {
+    public static func spawn(_ request: LaunchRequest) throws(LaunchError) -> LaunchedProcess {
+        let argv = request.arguments.map { strdup($0) } + [nil]
+        let envp = request.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let groups = request.credentials?.groups ?? []
+        var result = rt_spawn_result()
+        let rc: CInt = request.filter.bytes.withUnsafeBytes { filterBytes in
+            var program = sock_fprog(
+                len: UInt16(filterBytes.count / MemoryLayout<sock_filter>.size),
+                filter: UnsafeMutablePointer(mutating: filterBytes.bindMemory(to: sock_filter.self).baseAddress)
+            )
+            return groups.withUnsafeBufferPointer { groupBuffer in
+                request.executable.withCString { path in
+                    argv.withUnsafeBufferPointer { argvBuffer in
+                        envp.withUnsafeBufferPointer { envBuffer in
+                            var spawn = rt_spawn_request()
+                            spawn.path = path
+                            spawn.argv = argvBuffer.baseAddress
+                            spawn.envp = envBuffer.baseAddress
+                            spawn.uid = -1
+                            spawn.gid = -1
+                            if let creds = request.credentials {
+                                spawn.uid = Int64(creds.uid)
+                                spawn.gid = Int64(creds.gid)
+                                spawn.groups = groupBuffer.baseAddress
+                                spawn.group_count = CInt(groupBuffer.count)
+                            }
+                            if let keep = request.keepCapabilities {
+                                spawn.drop_capabilities = 1
+                                spawn.keep_capabilities = keep.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) }
+                            }
+                            spawn.landlock_ruleset_fd = -1
+                            spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0
+                            return withUnsafePointer(to: &program) { prog in
+                                spawn.filter = prog
+                                return rt_spawn(&spawn, &result)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard rc == 0 else {
+            throw LaunchError(stage: stageName(result.failed_stage), errno: Errno(rawValue: result.error), path: request.executable)
+        }
+        return LaunchedProcess(
+            pid: result.pid,
+            pidfd: FileDescriptor(adopting: result.pidfd),
+            listener: FileDescriptor(adopting: result.listener),
+            waitKillable: result.wait_killable != 0
+        )
+    }
+
+    static func stageName(_ stage: CInt) -> String {
+        switch UInt32(stage) {
+        case RT_STAGE_SIGNALS.rawValue: "resetting signals"
+        case RT_STAGE_FDS.rawValue: "closing inherited descriptors"
+        case RT_STAGE_CAPABILITIES.rawValue: "dropping capabilities"
+        case RT_STAGE_CREDENTIALS.rawValue: "changing user and group"
+        case RT_STAGE_NO_NEW_PRIVS.rawValue: "setting no_new_privs"
+        case RT_STAGE_LANDLOCK.rawValue: "entering the Landlock domain"
+        case RT_STAGE_SECCOMP.rawValue: "installing the seccomp filter"
+        case RT_STAGE_HANDOFF.rawValue: "taking the notification listener"
+        case RT_STAGE_EXEC.rawValue: "exec"
+        case RT_STAGE_CLONE.rawValue: "clone3"
+        default: "preparing the launch"
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Glibc
+import RiptidesSystem
+
+/// The agent's sockaddr, copied once into supervisor memory. Every decision
+/// and the emulated call itself use this copy, never the agent's memory
+/// again (threat model item 1).
+struct AddressCopy {
+    var storage = sockaddr_storage()
+    var length = 0
+
+    /// Copies `length` bytes at `pointer` from the agent. Lengths the kernel
+    /// rejects (negative as an int, larger than `sockaddr_storage`) are EINVAL.
+    static func read(from memory: ProcessMemory, at pointer: UInt64, length: UInt64) -> Result<AddressCopy, Errno> {
+        let signed = Int32(truncatingIfNeeded: length)
+        guard signed >= 0, Int(signed) <= MemoryLayout<sockaddr_storage>.size else { return .failure(.invalidArgument) }
+        var copy = AddressCopy()
+        copy.length = Int(signed)
+        let result = withUnsafeMutableBytes(of: &copy.storage) { bytes in
+            memory.read(from: pointer, into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<copy.length]))
+        }
+        if case .failure(let e) = result { return .failure(e) }
+        return .success(copy)
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeBytes(of: storage) { body(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+    }
+
+    /// Calls `body` with the sockaddr to hand to the kernel for `destination`:
+    /// the copy itself, except a unix path, which is rebuilt absolute (the
+    /// supervisor's working directory is not the agent's).
+    func withKernelAddress<R>(for destination: Destination, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> Result<R, Errno> {
+        if case .unix(let path) = destination, !path.hasPrefix("@") {
+            var un = sockaddr_un()
+            un.sun_family = sa_family_t(AF_UNIX)
+            let capacity = MemoryLayout.size(ofValue: un.sun_path)
+            let utf8 = Array(path.utf8)
+            guard utf8.count < capacity else { return .failure(Errno(rawValue: ENAMETOOLONG)) }
+            withUnsafeMutableBytes(of: &un.sun_path) { raw in
+                raw.copyBytes(from: utf8)
+                raw[utf8.count] = 0
+            }
+            let length = socklen_t(MemoryLayout<sa_family_t>.size + utf8.count + 1)
+            return .success(withUnsafePointer(to: &un) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+            })
+        }
+        return .success(withUnsafePointer(to: storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
+        })
+    }
+}

@@ -1,0 +1,36 @@
+import Glibc
+import RiptidesSystem
+
+extension Supervisor {
+    /// `connect(fd, addr, len)`: decided on the copied address, performed on
+    /// the duplicate (a non-blocking socket answers EINPROGRESS as natively).
+    func emulateConnect(_ job: Job, socket: borrowing FileDescriptor) -> Result<Int64, Errno> {
+        let copy: AddressCopy
+        switch AddressCopy.read(from: job.memory, at: job.args.1, length: job.args.2) {
+        case .success(let c): copy = c
+        case .failure(let e): return .failure(e)
+        }
+        guard isValid(job.id) else { return .failure(.noSuchProcess) }
+        let destination = copy.withBytes { bytes in
+            Destination.interpret(bytes, socket: job.identity, call: .connect, flags: 0) { workingDirectory(of: job.tid) }
+        }
+        if case .fail(let e) = decide(destination, job: job) { return .failure(e) }
+        let fd = socket.rawValue
+        let performed = copy.withKernelAddress(for: destination) { address, length in
+            valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address, length) }
+        }
+        switch performed {
+        case .failure(let e), .success(.failure(let e)): return .failure(e)
+        case .success(.success): return .success(0)
+        }
+    }
+}
+
+/// The agent thread's working directory, for its relative unix paths.
+func workingDirectory(of tid: pid_t) -> String? {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
+        let n = readlink("/proc/\(tid)/cwd", buffer.baseAddress!, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), as: UTF8.self)
+    }
+}

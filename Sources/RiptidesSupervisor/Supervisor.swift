@@ -1,0 +1,203 @@
+import CRiptides
+import Glibc
+public import RiptidesAudit
+public import RiptidesPolicy
+public import RiptidesProfile
+public import RiptidesSystem
+
+/// Answers the agent's trapped system calls: reads the destination once from
+/// the agent's memory, decides on that copy, performs the call itself on a
+/// duplicate of the agent's socket, and returns the real result. It never
+/// answers `SECCOMP_USER_NOTIF_FLAG_CONTINUE` (threat model item 1).
+public final class Supervisor: Sendable {
+    let listener: CInt
+    let policy: EgressPolicy
+    let mode: ProfileMode
+    let hosts: any HostNameSource
+    let audit: AuditLog
+    let threadPidFDs: Bool
+
+    /// The supervisor takes ownership of `listener`: exactly one copy of it
+    /// stays open, here (threat model item 17).
+    public init(listener: consuming FileDescriptor, policy: EgressPolicy, mode: ProfileMode,
+                hosts: any HostNameSource, audit: AuditLog) {
+        self.listener = listener.release()
+        self.policy = policy
+        self.mode = mode
+        self.hosts = hosts
+        self.audit = audit
+        self.threadPidFDs = PidFD.supportsThreadPidFDs()
+        // Wake the agent's thread synchronously on answer (Linux 6.6+): a
+        // round trip drops from ~40 µs to ~5 µs. Older kernels say EINVAL.
+        _ = rt_notif_set_flags(self.listener, UInt64(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
+    }
+
+    deinit { close(listener) }
+
+    /// Receives notifications until every process under the filter is gone.
+    /// Blocks: run it on a thread of its own.
+    public func run() {
+        while true {
+            var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&pfd, 1, -1)
+            if rc < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if pfd.revents & Int16(POLLIN) == 0 && pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return }
+            var request = seccomp_notif()
+            if rt_notif_recv(listener, &request) != 0 {
+                // ENOENT: the caller died or was interrupted between poll and
+                // receive. Anything else on our own listener is a bug.
+                if errno == EINTR || errno == ENOENT { continue }
+                return
+            }
+            handle(request)
+        }
+    }
+
+    // MARK: one notification
+
+    func handle(_ request: seccomp_notif) {
+        let tid = pid_t(request.pid)
+        let call: TrappedCall
+        switch Int(request.data.nr) {
+        case Int(SYS_connect): call = .connect
+        case Int(SYS_sendto): call = .sendto
+        case Int(SYS_sendmsg): call = .sendmsg
+        case Int(SYS_sendmmsg): call = .sendmmsg
+        default:
+            respond(request.id, error: .permissionDenied)
+            return
+        }
+        guard case .success(let pidfd) = PidFD.open(thread: tid, threadPidFDs: threadPidFDs) else {
+            respond(request.id, error: .noSuchProcess)
+            return
+        }
+        // The thread behind `tid` is the caller only while the notification
+        // is valid: check after opening the pidfd (pid reuse).
+        guard isValid(request.id) else { return }
+        let fdArgument = CInt(truncatingIfNeeded: request.data.args.0)
+        let socket: FileDescriptor
+        switch PidFD.getFD(pidfd, fdArgument) {
+        case .success(let fd): socket = fd
+        case .failure(let e):
+            respond(request.id, error: e.rawValue == EBADF || e.rawValue == ESRCH ? .badFileDescriptor : e)
+            return
+        }
+        let identity: SocketIdentity
+        switch SocketIdentity.of(socket.rawValue) {
+        case .success(let i): identity = i
+        case .failure(let e):
+            respond(request.id, error: e.rawValue == ENOTSOCK ? Errno(rawValue: ENOTSOCK) : e)
+            return
+        }
+        let flagsArgument: CInt
+        switch call {
+        case .connect: flagsArgument = 0
+        case .sendto, .sendmmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.3)
+        case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
+        }
+        let mayBlock = identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT.rawValue) == 0
+        let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument)
+        if mayBlock {
+            // A blocking connect to a silent host must not hold up anyone
+            // else's decision (threat model item 7).
+            let pidRaw = pidfd.release(), socketRaw = socket.release()
+            Thread.detach { [self] in
+                let pidfd = FileDescriptor(adopting: pidRaw), socket = FileDescriptor(adopting: socketRaw)
+                self.perform(job, pidfd: pidfd, socket: socket)
+            }
+        } else {
+            perform(job, pidfd: pidfd, socket: socket)
+        }
+    }
+
+    /// One trapped call, with what the notification said.
+    struct Job: Sendable {
+        var request: seccomp_notif
+        var call: TrappedCall
+        var tid: pid_t
+        var identity: SocketIdentity
+        var flags: CInt
+
+        var id: UInt64 { request.id }
+        var args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) { request.data.args }
+        var memory: ProcessMemory { ProcessMemory(pid: tid) }
+    }
+
+    func perform(_ job: Job, pidfd: borrowing FileDescriptor, socket: borrowing FileDescriptor) {
+        let result: Result<Int64, Errno>
+        switch job.call {
+        case .connect: result = emulateConnect(job, socket: socket)
+        case .sendto: result = emulateSendTo(job, socket: socket)
+        case .sendmsg: result = emulateSendMsg(job, pidfd: pidfd, socket: socket)
+        case .sendmmsg: result = emulateSendMMsg(job, pidfd: pidfd, socket: socket)
+        }
+        switch result {
+        case .success(let value): respond(job.id, value: value)
+        case .failure(let e):
+            if e.rawValue == EPIPE && job.call != .connect && job.flags & CInt(MSG_NOSIGNAL) == 0 {
+                // Natively the failing send raises SIGPIPE in the caller.
+                _ = rt_pidfd_send_signal(pidfd.rawValue, SIGPIPE)
+            }
+            respond(job.id, error: e)
+        }
+    }
+
+    // MARK: deciding
+
+    /// What to do with a destination: perform the call, or fail it.
+    enum Outcome { case perform, fail(Errno) }
+
+    func decide(_ destination: Destination, job: Job) -> Outcome {
+        switch destination {
+        case .inet(let address, let port, let proto):
+            let names = hosts.names(for: address)
+            let decision = policy.evaluate(address: address, port: port, protocol: proto, hosts: names)
+            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+                           protocol: proto.rawValue, address: address.description, port: port,
+                           host: names.first, verdict: decision.verdict, rule: decision.rule,
+                           reason: decision.reason, mode: mode)
+            return outcome(decision.verdict)
+        case .unix(let path):
+            let decision = policy.evaluate(unixPath: path)
+            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+                           protocol: "unix", address: "unix:" + path, port: nil, host: nil,
+                           verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
+            return outcome(decision.verdict)
+        case .netlinkKernel, .disconnect, .connectedPeer:
+            return .perform
+        case .netlinkPeer(let peer):
+            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+                           protocol: "netlink", address: "netlink:\(peer)", port: nil, host: nil,
+                           verdict: .deny, rule: nil, reason: "netlink messages go only to the kernel", mode: mode)
+            return outcome(.deny)
+        case .unsupportedProtocol(let name):
+            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+                           protocol: name, address: "", port: nil, host: nil, verdict: .deny, rule: nil,
+                           reason: "protocol \(name) is not one a profile can allow (tcp, udp, unix)", mode: mode)
+            return outcome(.deny)
+        case .invalid(let e):
+            return .fail(e)
+        }
+    }
+
+    private func outcome(_ verdict: Verdict) -> Outcome {
+        verdict == .allow || mode == .observe ? .perform : .fail(.permissionDenied)
+    }
+
+    // MARK: answering
+
+    func isValid(_ id: UInt64) -> Bool { rt_notif_id_valid(listener, id) == 0 }
+
+    func respond(_ id: UInt64, value: Int64) {
+        var response = seccomp_notif_resp(id: id, val: value, error: 0, flags: 0)
+        _ = rt_notif_send(listener, &response)
+    }
+
+    func respond(_ id: UInt64, error: Errno) {
+        var response = seccomp_notif_resp(id: id, val: 0, error: -error.rawValue, flags: 0)
+        _ = rt_notif_send(listener, &response)
+    }
+}

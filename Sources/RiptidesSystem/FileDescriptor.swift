@@ -1,0 +1,48 @@
+import Glibc
+
+/// A file descriptor with exactly one owner: closed when the value is
+/// dropped, handed on by `consume`, or taken out with `release()`.
+public struct FileDescriptor: ~Copyable, @unchecked Sendable {
+    public let rawValue: CInt
+
+    public init(adopting rawValue: CInt) {
+        precondition(rawValue >= 0, "adopting an invalid descriptor")
+        self.rawValue = rawValue
+    }
+
+    /// Gives up ownership without closing.
+    public consuming func release() -> CInt {
+        let value = rawValue
+        discard self
+        return value
+    }
+
+    deinit {
+        // close is never retried: on Linux the descriptor is gone even on EINTR.
+        _ = Glibc.close(rawValue)
+    }
+}
+
+extension FileDescriptor {
+    /// Writes all of `bytes`, retrying partial writes. The corresponding C
+    /// function is `write`.
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+        var offset = 0
+        while offset < bytes.count {
+            let result = valueOrErrno { Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset) }
+            switch result {
+            case .success(let n): offset += n
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(())
+    }
+
+    /// Opens `path`. The corresponding C function is `open`.
+    public static func open(_ path: String, flags: CInt, mode: UInt32 = 0) throws(SystemError) -> FileDescriptor {
+        switch valueOrErrno({ Glibc.open(path, flags | O_CLOEXEC, mode) }) {
+        case .success(let fd): return FileDescriptor(adopting: fd)
+        case .failure(let e): throw SystemError("open", on: path, e)
+        }
+    }
+}

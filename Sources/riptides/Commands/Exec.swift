@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import RiptidesAudit
+import RiptidesExec
+import RiptidesPolicy
+import RiptidesProfile
+
+/// `riptides exec`: run a command under a profile's egress policy.
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run COMMAND, and every process it starts, under a profile's egress policy.",
+        discussion: """
+            Every connect, sendto with an address, sendmsg and sendmmsg is trapped by the kernel \
+            and decided against the profile before a packet leaves. Without --profile every \
+            destination is denied. Exit status: COMMAND's own; 128+N when it was killed by signal \
+            N; 125 when riptides failed; 126 when COMMAND is not executable; 127 when not found.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("A profile file, or a NAME looked up as NAME.yaml in $RIPTIDES_PROFILE_PATH, ./profiles, /etc/riptides/profiles.", valueName: "PATH|NAME"))
+    var profile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Override the profile's mode: enforce blocks, observe only logs.", valueName: "enforce|observe"))
+    var mode: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where audit lines go: - (stdout, the default), stderr, fd:N, or a file (appended, created 0600).", valueName: "DEST"))
+    var audit: String = "-"
+
+    @Flag(name: .long, help: "Do not print the summary line on stderr at exit.")
+    var quiet = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "COMMAND"))
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("exec: no command: expected -- COMMAND [ARG...]") }
+        if let mode, ProfileMode(rawValue: mode) == nil {
+            throw ValidationError("--mode \(mode): expected enforce or observe")
+        }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let policy: EgressPolicy
+        var profilePath: String?
+        if let profile {
+            let located: String
+            do {
+                located = try ProfileLocator(environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
+                    .locate(profile)
+            } catch {
+                throw RiptidesFailure("\(error)", exitStatus: 125)
+            }
+            do {
+                policy = EgressPolicy(try ProfileLoader.load(contentsOf: located))
+            } catch {
+                throw RiptidesFailure("\(located): invalid profile, nothing was run\n" + error.description, exitStatus: 125)
+            }
+            profilePath = located
+        } else {
+            policy = .denyAll(mode: .enforce)
+            printError("no profile given: every destination is denied")
+        }
+        let mode = mode.flatMap(ProfileMode.init(rawValue:)) ?? policy.mode
+        let destination: AuditSink.Destination
+        do { destination = try AuditSink.Destination(parsing: audit) } catch {
+            throw RiptidesFailure(error.description, exitStatus: 125)
+        }
+        let configuration = ExecConfiguration(
+            command: command, policy: policy, profilePath: profilePath, mode: mode,
+            audit: destination, quiet: quiet, environment: environment)
+        do {
+            let status = try ExecSession.run(configuration)
+            throw ExitCode(status.code)
+        } catch let failure as ExecSession.Failure {
+            throw RiptidesFailure(failure.description, exitStatus: failure.exitStatus)
+        }
+    }
+}
