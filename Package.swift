@@ -56,6 +56,12 @@ let package = Package(
             resources: [.copy("Agents")]
         ),
         // POLICY-TARGETS (benchmark and test targets of the policy work go here)
+        // Decisions per second and compile time for large generated profiles; run with `-c release`.
+        .executableTarget(name: "riptides-bench", dependencies: ["RiptidesProfile", "RiptidesPolicy"]),
+        .testTarget(name: "RiptidesProfileTests", dependencies: ["RiptidesProfile"]),
+        .testTarget(name: "RiptidesPolicyTests", dependencies: ["RiptidesPolicy", "RiptidesProfile"]),
+        // Runs the built `riptides` binary (`check`, `explain`); depending on it makes `swift test` build it.
+        .testTarget(name: "RiptidesCommandTests", dependencies: ["riptides"]),
     ]
 )
 

@@ -1,2 +1,0 @@
-/// The egress policy compiled from a profile.
-public enum PolicyModule {}

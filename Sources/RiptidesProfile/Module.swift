@@ -1,2 +1,0 @@
-/// Profile parsing: YAML text to a typed `Profile`.
-public enum ProfileModule {}

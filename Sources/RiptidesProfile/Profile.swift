@@ -1,0 +1,20 @@
+/// A validated egress profile. Only ``ProfileLoader`` makes one from a file,
+/// and only when the file has no error.
+public struct Profile: Sendable {
+    /// The file it came from (as given to the loader).
+    public var path: String
+    /// The SPIFFE ID the profile is bound to.
+    public var identity: SPIFFEID
+    public var mode: ProfileMode
+    /// In file order.
+    public var rules: [Rule]
+    public var workload: WorkloadSelector?
+
+    public init(path: String, identity: SPIFFEID, mode: ProfileMode = .enforce, rules: [Rule], workload: WorkloadSelector? = nil) {
+        self.path = path
+        self.identity = identity
+        self.mode = mode
+        self.rules = rules
+        self.workload = workload
+    }
+}
