@@ -52,8 +52,7 @@ let package = Package(
         // End-to-end tests: real agents under the real filter, real listeners on loopback.
         .testTarget(
             name: "RiptidesEndToEndTests",
-            dependencies: ["riptides", "RiptidesFilter", "RiptidesSystem"],
-            resources: [.copy("Agents")]
+            dependencies: ["riptides"]
         ),
         // POLICY-TARGETS (benchmark and test targets of the policy work go here)
         // Decisions per second and compile time for large generated profiles; run with `-c release`.

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -98,4 +99,17 @@ ssize_t rt_process_vm_writev(pid_t pid, const struct iovec *local, unsigned long
 
 int rt_memfd_create(const char *name) {
     return memfd_create(name, MFD_CLOEXEC);
+}
+
+void rt_print_stderr(const char *line) {
+    size_t len = strlen(line);
+    while (len > 0) {
+        ssize_t n = write(STDERR_FILENO, line, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        line += n;
+        len -= (size_t)n;
+    }
 }

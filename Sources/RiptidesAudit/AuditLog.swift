@@ -90,8 +90,8 @@ public final class AuditLog: Sendable {
     public var summary: Tally { tally.withLock { $0 } }
 
     static func newSessionID() -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        _ = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress, 16, 0) }
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
         let hex = bytes.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }

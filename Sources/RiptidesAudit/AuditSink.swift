@@ -1,5 +1,5 @@
 import Glibc
-public import RiptidesSystem
+import RiptidesSystem
 import Synchronization
 
 /// Where audit lines go: a descriptor written with one `write` per line, so

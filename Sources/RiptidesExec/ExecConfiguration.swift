@@ -12,6 +12,8 @@ public struct ExecConfiguration: Sendable {
     public var audit: AuditSink.Destination
     public var quiet: Bool
     public var environment: [String: String]
+    /// One-line notices for stderr, printed once the command is known to exist.
+    public var notices: [String] = []
 
     public init(command: [String], policy: EgressPolicy, profilePath: String?, mode: ProfileMode,
                 audit: AuditSink.Destination, quiet: Bool, environment: [String: String]) {

@@ -1,9 +1,9 @@
 import CRiptides
 import Glibc
-public import RiptidesAudit
+import RiptidesAudit
 import RiptidesFilter
 import RiptidesLaunch
-public import RiptidesPolicy
+import RiptidesPolicy
 import RiptidesProfile
 import RiptidesSupervisor
 import RiptidesSystem
@@ -33,6 +33,7 @@ public enum ExecSession {
         } catch {
             throw Failure(description: error.description, exitStatus: error.exitStatus)
         }
+        for notice in configuration.notices { rt_print_stderr("riptides: \(notice)\n") }
         let filter: FilterProgram
         do { filter = try FilterProgram.compile() } catch {
             throw Failure(description: error.description, exitStatus: 125)
@@ -44,11 +45,11 @@ public enum ExecSession {
         let audit = AuditLog(identity: configuration.policy.identity, sink: sink)
 
         // Orphans of the agent come to us, not to init.
-        guard rt_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 else {
+        guard rt_prctl(CInt(RT_PR_SET_CHILD_SUBREAPER), 1, 0, 0, 0) == 0 else {
             throw Failure(description: "becoming a child subreaper: \(Errno.current)", exitStatus: 125)
         }
         // Same-uid agents must not ptrace us or read our memory (threat model item 16).
-        _ = rt_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        _ = rt_prctl(CInt(RT_PR_SET_DUMPABLE), 0, 0, 0, 0)
 
         // Signals are taken synchronously by this thread; every thread
         // started from here on inherits the blocked mask.
@@ -97,7 +98,7 @@ public enum ExecSession {
         }, box)
         if rc == 0 { pthread_detach(thread) } else {
             // Without the supervisor every trapped call would hang: refuse.
-            fputs("riptides: starting the supervisor thread: \(Errno(rawValue: rc))\n", stderr)
+            rt_print_stderr("riptides: starting the supervisor thread: \(Errno(rawValue: rc))\n")
             exit(125)
         }
     }
@@ -163,6 +164,6 @@ public enum ExecSession {
         case .exited(let code): text += "; exit status \(code)"
         case .signaled(let signal): text += "; killed by signal \(signal)"
         }
-        fputs(text + "\n", stderr)
+        rt_print_stderr(text + "\n")
     }
 }

@@ -14,7 +14,6 @@ public enum ExitStatus: Sendable, Equatable {
     }
 
     init(_ info: siginfo_t) {
-        var info = info
         let status = info._sifields._sigchld.si_status
         self = info.si_code == CLD_EXITED ? .exited(status) : .signaled(status)
     }

@@ -26,6 +26,7 @@ public struct LaunchRequest: Sendable {
 }
 
 /// A started agent: its pid, a pidfd, and the supervisor's listener.
+@frozen
 public struct LaunchedProcess: ~Copyable {
     public let pid: Int32
     public let pidfd: FileDescriptor

@@ -43,11 +43,11 @@ struct ControlMessages: ~Copyable {
                         return .failure(.badFileDescriptor)
                     }
                 }
-            case (CInt(IPPROTO_IP.rawValue), let type) where Self.harmlessIPv4.contains(type) && socket.isInet:
+            case (CInt(IPPROTO_IP), let type) where Self.harmlessIPv4.contains(type) && socket.isInet:
                 break
-            case (CInt(IPPROTO_IPV6.rawValue), let type) where Self.harmlessIPv6.contains(type) && socket.domain == AF_INET6:
+            case (CInt(IPPROTO_IPV6), let type) where Self.harmlessIPv6.contains(type) && socket.domain == AF_INET6:
                 break
-            case (CInt(IPPROTO_UDP.rawValue), 103 /* UDP_SEGMENT */) where socket.isInet:
+            case (CInt(IPPROTO_UDP), 103 /* UDP_SEGMENT */) where socket.isInet:
                 break
             default:
                 return .failure(.permissionDenied)

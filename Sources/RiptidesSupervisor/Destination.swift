@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 import RiptidesPolicy
 import RiptidesProfile
@@ -38,8 +39,8 @@ enum Destination: Sendable {
         if socket.isInet {
             let proto: TransportProtocol
             switch socket.protocol {
-            case CInt(IPPROTO_TCP.rawValue): proto = .tcp
-            case CInt(IPPROTO_UDP.rawValue): proto = .udp
+            case CInt(IPPROTO_TCP): proto = .tcp
+            case CInt(IPPROTO_UDP): proto = .udp
             default: return .unsupportedProtocol(socket.protocolName)
             }
             if call.isSend && socket.isStream && flags & CInt(MSG_FASTOPEN) == 0 { return .connectedPeer }

@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 public import RiptidesProfile
 import Synchronization
@@ -52,8 +53,7 @@ public final class HostNameResolver: HostNameSource {
         let interval = refreshInterval
         Thread.detach { [self] in
             while true {
-                var ts = timespec(tv_sec: Int(interval), tv_nsec: 0)
-                while nanosleep(&ts, &ts) != 0 && errno == EINTR {}
+                sleep(UInt32(interval))
                 refresh()
             }
         }

@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 import RiptidesSystem
 
@@ -34,13 +35,13 @@ struct SocketIdentity: Sendable {
         case AF_NETLINK: return "netlink"
         case AF_INET, AF_INET6:
             switch `protocol` {
-            case CInt(IPPROTO_TCP.rawValue): return "tcp"
-            case CInt(IPPROTO_UDP.rawValue): return "udp"
-            case CInt(IPPROTO_UDPLITE.rawValue): return "udplite"
-            case CInt(IPPROTO_SCTP.rawValue): return "sctp"
+            case CInt(IPPROTO_TCP): return "tcp"
+            case CInt(IPPROTO_UDP): return "udp"
+            case CInt(IPPROTO_UDPLITE): return "udplite"
+            case CInt(IPPROTO_SCTP): return "sctp"
             case 262: return "mptcp"
-            case CInt(IPPROTO_ICMP.rawValue): return "icmp"
-            case CInt(IPPROTO_ICMPV6.rawValue): return "icmpv6"
+            case CInt(IPPROTO_ICMP): return "icmp"
+            case CInt(IPPROTO_ICMPV6): return "icmpv6"
             default: return "ip-proto-\(`protocol`)"
             }
         default: return "family-\(domain)"

@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 import RiptidesSystem
 

@@ -63,7 +63,7 @@ extension Supervisor {
     /// `msg_len` of each sent message is written back.
     func emulateSendMMsg(_ job: Job, pidfd: borrowing FileDescriptor, socket: borrowing FileDescriptor) -> Result<Int64, Errno> {
         let count = min(Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: job.args.2)), maximumVectors)
-        let stride = MemoryLayout<mmsghdr>.stride
+        let stride = MemoryLayout<rt_mmsghdr>.stride
         var sent = 0
         while sent < count {
             let entry = job.args.1 + UInt64(sent * stride)
@@ -75,7 +75,7 @@ extension Supervisor {
             switch sendOne(job, header: header, pidfd: pidfd, socket: socket) {
             case .success(let n):
                 var length = UInt32(truncatingIfNeeded: n)
-                let offset = UInt64(MemoryLayout<mmsghdr>.offset(of: \.msg_len)!)
+                let offset = UInt64(MemoryLayout<rt_mmsghdr>.offset(of: \.msg_len)!)
                 _ = withUnsafeBytes(of: &length) { job.memory.write($0, to: entry + offset) }
                 sent += 1
             case .failure(let e):
@@ -117,7 +117,7 @@ extension Supervisor {
         }
         var total = 0
         for v in vectors {
-            guard Int(bitPattern: v.iov_len) >= 0 else { return .failure(.invalidArgument) }
+            guard v.iov_len >= 0 else { return .failure(.invalidArgument) }
             total += v.iov_len
             if total > maximumPayload { break }
         }

@@ -62,10 +62,10 @@ public final class Supervisor: Sendable {
         let tid = pid_t(request.pid)
         let call: TrappedCall
         switch Int(request.data.nr) {
-        case Int(SYS_connect): call = .connect
-        case Int(SYS_sendto): call = .sendto
-        case Int(SYS_sendmsg): call = .sendmsg
-        case Int(SYS_sendmmsg): call = .sendmmsg
+        case Int(RT_SYS_CONNECT): call = .connect
+        case Int(RT_SYS_SENDTO): call = .sendto
+        case Int(RT_SYS_SENDMSG): call = .sendmsg
+        case Int(RT_SYS_SENDMMSG): call = .sendmmsg
         default:
             respond(request.id, error: .permissionDenied)
             return
@@ -98,7 +98,7 @@ public final class Supervisor: Sendable {
         case .sendto, .sendmmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.3)
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
-        let mayBlock = identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT.rawValue) == 0
+        let mayBlock = identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
         let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument)
         if mayBlock {
             // A blocking connect to a silent host must not hold up anyone

@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 
 /// Dedicated OS threads for blocking work (notification receive, blocking

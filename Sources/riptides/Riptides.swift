@@ -1,4 +1,5 @@
-public import ArgumentParser
+import ArgumentParser
+import Glibc
 import Foundation
 
 /// The `riptides` command: kernel-level egress enforcement for AI agents.
@@ -28,21 +29,21 @@ struct Riptides: ParsableCommand {
             try command.run()
         } catch let failure as RiptidesFailure {
             printError(failure.message)
-            exit(failure.exitStatus)
+            Glibc.exit(failure.exitStatus)
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            Glibc.exit(code.rawValue)
         } catch {
             let status = exitCode(for: error)
             if status == .success {
                 print(fullMessage(for: error))
-                exit(0)
+                Glibc.exit(0)
             }
             var message = message(for: error)
             if arguments.first == "exec" && !arguments.contains("--") {
                 message = "exec: expected -- before the command: riptides exec [--profile P] -- COMMAND [ARG...]"
             }
             printError(message)
-            exit(usageStatus(for: arguments))
+            Glibc.exit(usageStatus(for: arguments))
         }
     }
 }

@@ -199,9 +199,12 @@ static volatile int race_stop;
 static int race_allowed, race_denied;
 static void *flipper(void *unused) {
     (void)unused;
+    volatile in_port_t *port = &race_addr.sin_port;
     while (!race_stop) {
-        race_addr.sin_port = htons((uint16_t)race_denied);
-        race_addr.sin_port = htons((uint16_t)race_allowed);
+        *port = htons((uint16_t)race_denied);
+        for (volatile int i = 0; i < 50; i++) {}
+        *port = htons((uint16_t)race_allowed);
+        for (volatile int i = 0; i < 50; i++) {}
     }
     return NULL;
 }

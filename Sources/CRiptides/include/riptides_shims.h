@@ -40,6 +40,32 @@
 _Static_assert(sizeof(struct seccomp_notif) == 80, "seccomp_notif layout");
 _Static_assert(sizeof(struct seccomp_notif_resp) == 24, "seccomp_notif_resp layout");
 
+/* System call numbers and sizes Swift's Glibc module does not show. */
+#include <sys/syscall.h>
+enum {
+    RT_SYS_CONNECT = SYS_connect,
+    RT_SYS_SENDTO = SYS_sendto,
+    RT_SYS_SENDMSG = SYS_sendmsg,
+    RT_SYS_SENDMMSG = SYS_sendmmsg,
+};
+
+/* prctl options (linux/prctl.h clashes with sys/prctl.h in Swift's view). */
+enum {
+    RT_PR_SET_DUMPABLE = 4,
+    RT_PR_SET_CHILD_SUBREAPER = 36,
+};
+
+/* Writes one line to stderr with one write (Swift 6 forbids touching the
+   global `stderr` FILE from Swift). */
+void rt_print_stderr(const char *line);
+
+/* struct mmsghdr needs _GNU_SOURCE; this is its layout. */
+struct rt_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+_Static_assert(sizeof(struct rt_mmsghdr) == 64, "mmsghdr layout");
+
 /* --- launch ------------------------------------------------------------ */
 
 /** The step of the child's set-up that failed (reported with its errno). */

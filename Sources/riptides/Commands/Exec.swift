@@ -43,6 +43,7 @@ struct Exec: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let policy: EgressPolicy
         var profilePath: String?
+        var notices: [String] = []
         if let profile {
             let located: String
             do {
@@ -59,16 +60,17 @@ struct Exec: ParsableCommand {
             profilePath = located
         } else {
             policy = .denyAll(mode: .enforce)
-            printError("no profile given: every destination is denied")
+            notices.append("no profile given: every destination is denied")
         }
         let mode = mode.flatMap(ProfileMode.init(rawValue:)) ?? policy.mode
         let destination: AuditSink.Destination
         do { destination = try AuditSink.Destination(parsing: audit) } catch {
             throw RiptidesFailure(error.description, exitStatus: 125)
         }
-        let configuration = ExecConfiguration(
+        var configuration = ExecConfiguration(
             command: command, policy: policy, profilePath: profilePath, mode: mode,
             audit: destination, quiet: quiet, environment: environment)
+        configuration.notices = notices
         do {
             let status = try ExecSession.run(configuration)
             throw ExitCode(status.code)
