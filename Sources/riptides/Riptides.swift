@@ -7,6 +7,6 @@ struct Riptides: ParsableCommand {
         commandName: "riptides",
         abstract: "Run AI agents under a kernel-enforced egress policy.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [Check.self, Explain.self]
     )
 }
