@@ -8,8 +8,8 @@ public enum ProfileLoader {
         let text: String
         switch read(path) {
         case .success(let contents): text = contents
-        case .failure(let reason):
-            throw ProfileError(diagnostics: [Diagnostic(file: path, line: 0, column: 0, message: "cannot read: \(reason)")])
+        case .failure(let failure):
+            throw ProfileError(diagnostics: [Diagnostic(file: path, line: 0, column: 0, message: "cannot read: \(failure.reason)")])
         }
         return try parse(text, path: path)
     }

@@ -1,0 +1,73 @@
+import ArgumentParser
+import RiptidesPolicy
+import RiptidesProfile
+
+/// `riptides explain --profile P [--protocol tcp|udp] DESTINATION`.
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the decision a profile makes for a destination, the rule that makes it, and why.",
+        discussion: """
+            DESTINATION is host[:port], ip[:port], [v6]:port, an IPv6 address, or unix:/path. A host name is \
+            resolved with the system resolver; the result is allow only when the name and every address it \
+            resolves to are allowed. Without a port, allow means some port is allowed. \
+            Exits 0 for allow, 1 for deny, 2 for bad input (including an invalid profile).
+            """)
+
+    @OptionGroup var profileOption: ProfileOption
+
+    /// The `--protocol` values.
+    enum Transport: String, ExpressibleByArgument, CaseIterable {
+        case tcp, udp
+    }
+
+    @Option(name: .customLong("protocol"), help: "tcp or udp.")
+    var transportOption: Transport = .tcp
+
+    private var transport: TransportProtocol { transportOption == .tcp ? .tcp : .udp }
+
+    @Argument(help: ArgumentHelp("What to explain.", valueName: "DESTINATION"))
+    var destination: String
+
+    func run() throws {
+        let path: String
+        do {
+            guard let located = try profileOption.locate() else {
+                throw ExplainFailure("missing --profile PATH|NAME")
+            }
+            path = located
+        } catch {
+            StandardStreams.writeError("riptides: \(error)\n")
+            throw ExitCode(2)
+        }
+        let policy: EgressPolicy
+        do throws(ProfileError) {
+            policy = EgressPolicy(try ProfileLoader.load(contentsOf: path))
+        } catch {
+            StandardStreams.writeError(error.description + "\n")
+            throw ExitCode(2)
+        }
+        let target: ExplainDestination
+        do throws(SyntaxError) {
+            target = try ExplainDestination(parsing: destination)
+        } catch {
+            StandardStreams.writeError("riptides: invalid DESTINATION: \(error.message)\n")
+            throw ExitCode(2)
+        }
+        var addresses: [IPAddress] = []
+        var failure: String?
+        if case .host(let name, _) = target {
+            switch HostResolver.resolve(name, protocol: transport) {
+            case .success(let resolved): addresses = resolved
+            case .failure(let error): failure = error.message
+            }
+        }
+        let explanation = policy.explain(target, protocol: transport, addresses: addresses, resolutionFailure: failure)
+        StandardStreams.writeOut(explanation.rendered)
+        if explanation.decision.verdict == .deny { throw ExitCode(1) }
+    }
+}
+
+private struct ExplainFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
