@@ -1,4 +1,3 @@
-import Foundation
 
 /// An error that ends riptides with a given status after one
 /// `riptides: ...` line (or several, for a profile's diagnostics).
@@ -14,5 +13,5 @@ struct RiptidesFailure: Error {
 
 /// Prints `riptides: message` on stderr.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("riptides: \(message)\n".utf8))
+    StandardStreams.writeError("riptides: \(message)\n")
 }

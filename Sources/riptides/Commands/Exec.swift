@@ -17,8 +17,7 @@ struct Exec: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("A profile file, or a NAME looked up as NAME.yaml in $RIPTIDES_PROFILE_PATH, ./profiles, /etc/riptides/profiles.", valueName: "PATH|NAME"))
-    var profile: String?
+    @OptionGroup var profileOption: ProfileOption
 
     @Option(name: .long, help: ArgumentHelp("Override the profile's mode: enforce blocks, observe only logs.", valueName: "enforce|observe"))
     var mode: String?
@@ -44,14 +43,11 @@ struct Exec: ParsableCommand {
         let policy: EgressPolicy
         var profilePath: String?
         var notices: [String] = []
-        if let profile {
-            let located: String
-            do {
-                located = try ProfileLocator(environment: environment, currentDirectory: FileManager.default.currentDirectoryPath)
-                    .locate(profile)
-            } catch {
-                throw RiptidesFailure("\(error)", exitStatus: 125)
-            }
+        let located: String?
+        do { located = try profileOption.locate() } catch {
+            throw RiptidesFailure("\(error)", exitStatus: 125)
+        }
+        if let located {
             do {
                 policy = EgressPolicy(try ProfileLoader.load(contentsOf: located))
             } catch {
