@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 
 /// How the agent ended, and the status `riptides exec` exits with.
