@@ -6,29 +6,31 @@ extension EgressPolicy {
     /// read). `hosts` are the names known to resolve to `address`.
     public func evaluate(address: IPAddress, port: UInt16, protocol transport: TransportProtocol, hosts: [String]) -> Decision {
         let (normalized, original) = Self.normalize(address)
+        let tables = self.tables
         var best = Best()
         // Source -1 is the address itself; source i is hosts[i].
         if let value = normalized.ipv4Value {
-            var block = v4.innermostBlock(value)
+            var block = tables.v4.innermostBlock(value)
             while block >= 0 {
-                best.combine(portTables.lookup(v4.portTable(block), transport, port), source: -1)
-                block = v4.parentBlock(block)
+                best.combine(tables.portTables.lookup(tables.v4.portTable(block), transport, port), source: -1)
+                block = tables.v4.parentBlock(block)
             }
         } else {
-            var block = v6.innermostBlock(Self.key(normalized))
+            var block = tables.v6.innermostBlock(Self.key(normalized))
             while block >= 0 {
-                best.combine(portTables.lookup(v6.portTable(block), transport, port), source: -1)
-                block = v6.parentBlock(block)
+                best.combine(tables.portTables.lookup(tables.v6.portTable(block), transport, port), source: -1)
+                block = tables.v6.parentBlock(block)
             }
         }
-        if !(exactHosts.isEmpty && wildcardHosts.isEmpty) {
+        if tables.hasHosts, !hosts.isEmpty {
+            var visitor = BestVisitor(best: best, transport: transport, port: port, source: 0)
             for index in hosts.indices {
-                lookupHost(hosts[index], source: Int32(index), into: &best) { table in
-                    portTables.lookup(table, transport, port)
-                }
+                visitor.source = Int32(index)
+                tables.forEachHostTable(hosts[index], &visitor)
             }
+            best = visitor.best
         }
-        return best.decision(rules: rules) { source in
+        return best.decision(rules: tables.rules) { source in
             MatchContext(rule: nil, subject: source < 0 ? .address(normalized) : .addressByHost(normalized, host: hosts[Int(source)]),
                          port: port, transport: transport, original: original)
         }
@@ -37,7 +39,7 @@ extension EgressPolicy {
     /// The decision for a connection to the unix socket at `path` (compared exactly).
     public func evaluate(unixPath path: String) -> Decision {
         let context = MatchContext(rule: nil, subject: .unixPath(path), port: nil, transport: nil, original: nil)
-        guard let entry = unixPaths[path] else { return Decision(verdict: .deny, matched: nil, context: .match(context)) }
+        guard let entry = tables.unixPaths[path] else { return Decision(verdict: .deny, matched: nil, context: .match(context)) }
         var best = Best()
         best.combine((entry.deny, entry.allow), source: 0)
         return best.decision(rules: rules) { _ in context }
@@ -58,6 +60,7 @@ extension EgressPolicy {
     public func evaluate(address: IPAddress, port: UInt16?, protocol transport: TransportProtocol?, hosts: [String]) -> Decision {
         let (normalized, original) = Self.normalize(address)
         var sources: [(table: Int32, source: Int32)] = []
+        let (v4, v6) = (tables.v4, tables.v6)
         if let value = normalized.ipv4Value {
             var block = v4.innermostBlock(value)
             while block >= 0 { sources.append((v4.portTable(block), -1)); block = v4.parentBlock(block) }
@@ -107,44 +110,33 @@ extension EgressPolicy {
         }
     }
 
-    /// Looks `host` up as an exact name and under every wildcard apex above it, in one pass.
-    @inline(__always)
-    func lookupHost(_ host: String, source: Int32, into best: inout Best, _ lookup: (Int32) -> (deny: Int32, allow: Int32)) {
-        func scan(_ name: UnsafeBufferPointer<UInt8>) {
-            var end = name.count
-            if end > 0, name[end - 1] == UInt8(ascii: ".") { end -= 1 }
-            guard end > 0 else { return }
-            var hash = HostIndex.offsetBasis
-            var index = end - 1
-            let wildcards = !wildcardHosts.isEmpty
-            while index >= 0 {
-                let byte = name[index]
-                if wildcards, byte == UInt8(ascii: "."), index > 0 {
-                    // `hash` covers name[index+1..<end], a proper suffix: try it as a wildcard apex.
-                    let entry = wildcardHosts.find(hash: hash, in: name, from: index + 1, to: end)
-                    if entry >= 0 { best.combine(lookup(wildcardHosts.tables[Int(entry)]), source: source) }
-                }
-                hash = (hash ^ UInt64(HostIndex.lowercased(byte))) &* HostIndex.prime
-                index -= 1
-            }
-            let entry = exactHosts.find(hash: hash, in: name, from: 0, to: end)
-            if entry >= 0 { best.combine(lookup(exactHosts.tables[Int(entry)]), source: source) }
+    /// Combines the answers of matching host entries for one port and protocol.
+    struct BestVisitor: HostTableVisitor {
+        var best: Best
+        let transport: TransportProtocol
+        let port: UInt16
+        var source: Int32
+
+        @inline(__always)
+        mutating func visit(_ table: Int32, in tables: PolicyTables) {
+            best.combine(tables.portTables.lookup(table, transport, port), source: source)
         }
-        if host.utf8.withContiguousStorageIfAvailable(scan) == nil {
-            var copy = host
-            copy.withUTF8(scan)
+    }
+
+    /// Collects the port tables of matching host entries.
+    struct CollectingVisitor: HostTableVisitor {
+        var found: [(table: Int32, source: Int32)] = []
+
+        mutating func visit(_ table: Int32, in tables: PolicyTables) {
+            found.append((table, 0))
         }
     }
 
     /// The port tables of the host entries that match `host`.
     func hostTables(_ host: String) -> [(table: Int32, source: Int32)] {
-        var found: [(table: Int32, source: Int32)] = []
-        var ignored = Best()
-        lookupHost(host, source: 0, into: &ignored) { table in
-            found.append((table, 0))
-            return (PortTables.none, PortTables.none)
-        }
-        return found
+        var visitor = CollectingVisitor()
+        tables.forEachHostTable(host, &visitor)
+        return visitor.found
     }
 
     /// The general decision over the port tables of `sources`, for one port or
@@ -153,6 +145,7 @@ extension EgressPolicy {
         sources: [(table: Int32, source: Int32)], port: UInt16?, transport: TransportProtocol?,
         subject: (Int32) -> MatchContext.Subject
     ) -> Decision {
+        let portTables = tables.portTables
         var firstPermitting: (rule: Int32, source: Int32)?
         var firstBlocking: (rule: Int32, source: Int32)?
         var firstDeny: (rule: Int32, source: Int32)?

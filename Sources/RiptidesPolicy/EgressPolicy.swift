@@ -17,14 +17,11 @@ public struct EgressPolicy: Sendable {
     /// supervisor should resolve so an address can be matched to them.
     public let resolvableHostNames: [String]
 
-    let rules: [CompiledRule]
-    let portTables: PortTables
-    let v4: PrefixTable<UInt32>
-    let v6: PrefixTable<UInt128>
-    let exactHosts: HostIndex
-    let wildcardHosts: HostIndex
-    /// For each socket path: the first deny and first allow rule naming it.
-    let unixPaths: [String: (deny: Int32, allow: Int32)]
+    /// Everything lookup needs, behind one reference so that copying the
+    /// policy (or capturing it in a closure) costs one retain.
+    let tables: PolicyTables
+
+    var rules: [CompiledRule] { tables.rules }
 
     /// Compiles `profile`.
     public init(_ profile: Profile) {
@@ -41,7 +38,6 @@ public struct EgressPolicy: Sendable {
         self.identity = identity
         self.mode = mode
         let compiled = rules.enumerated().map { CompiledRule(index: Int32($0.offset), rule: $0.element) }
-        self.rules = compiled
 
         // Gather, for every key, the rules naming it (in rule order).
         var v4Rules: [IPPrefix: [CompiledRule]] = [:]
@@ -91,16 +87,17 @@ public struct EgressPolicy: Sendable {
             tableFor[key] = made
             return made
         }
-        self.v4 = PrefixTable(blocks: v4Rules.map { prefix, candidates in
+        let v4 = PrefixTable<UInt32>(blocks: v4Rules.map { prefix, candidates in
             .init(first: prefix.address.ipv4Value!, last: prefix.lastAddress.ipv4Value!, table: table(candidates))
         })
-        self.v6 = PrefixTable(blocks: v6Rules.map { prefix, candidates in
+        let v6 = PrefixTable<UInt128>(blocks: v6Rules.map { prefix, candidates in
             .init(first: Self.key(prefix.address), last: Self.key(prefix.lastAddress), table: table(candidates))
         })
-        self.exactHosts = HostIndex(exactOrder.map { ($0, table(exactRules[$0]!)) })
-        self.wildcardHosts = HostIndex(wildcardOrder.map { ($0, table(wildcardRules[$0]!)) })
-        self.portTables = tables
-        self.unixPaths = unix
+        let exactHosts = HostIndex(exactOrder.map { ($0, table(exactRules[$0]!)) })
+        let wildcardHosts = HostIndex(wildcardOrder.map { ($0, table(wildcardRules[$0]!)) })
+        self.tables = PolicyTables(
+            rules: compiled, portTables: tables, v4: v4, v6: v6, exactHosts: exactHosts, wildcardHosts: wildcardHosts,
+            unixPaths: unix)
         self.resolvableHostNames = exactOrder
     }
 

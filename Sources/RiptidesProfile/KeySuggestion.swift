@@ -9,14 +9,22 @@ enum KeySuggestion {
     ]
 
     /// The known key closest to `key`: same spelling in another case, a
-    /// synonym, or at most two edits away (one for short keys).
+    /// synonym, at most two edits away (one for short keys), or sharing the
+    /// start of a known key (`prot` for `protocol`, `enforcing` for `enforce`).
     static func suggestion(for key: String, among known: [String]) -> String? {
         let lowered = key.lowercased().replacingHyphens()
         if known.contains(lowered) { return lowered }
         if let synonym = synonyms[lowered], known.contains(synonym) { return synonym }
         let limit = lowered.count <= 4 ? 1 : 2
         let scored = known.map { ($0, editDistance(lowered, $0)) }.filter { $0.1 <= limit }
-        return scored.min { $0.1 < $1.1 }?.0
+        if let closest = scored.min(by: { $0.1 < $1.1 }) { return closest.0 }
+        // A shared start that covers all but at most one character of the shorter word.
+        let shared = known.map { candidate in
+            (candidate, zip(lowered, candidate).prefix { $0 == $1 }.count)
+        }.filter { candidate, common in
+            common >= 3 && common >= min(lowered.count, candidate.count) - 1
+        }
+        return shared.max { $0.1 < $1.1 }?.0
     }
 
     /// Levenshtein distance over characters.

@@ -14,7 +14,9 @@ struct ProfileParser {
     mutating func parse(_ yaml: String) -> Profile? {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // The basic resolver leaves every scalar a string: values are parsed here, and
+            // skipping implicit-type regular expressions makes large profiles load several times faster.
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch let error as YamlError {
             report(error, in: yaml)
             return nil

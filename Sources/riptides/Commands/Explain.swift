@@ -15,20 +15,22 @@ struct Explain: ParsableCommand {
 
     @OptionGroup var profileOption: ProfileOption
 
-    /// The `--protocol` values.
-    enum Transport: String, ExpressibleByArgument, CaseIterable {
-        case tcp, udp
-    }
-
-    @Option(name: .customLong("protocol"), help: "tcp or udp.")
-    var transportOption: Transport = .tcp
-
-    private var transport: TransportProtocol { transportOption == .tcp ? .tcp : .udp }
+    // Checked in run(), not by the parser, so that bad values exit 2 as the contract says.
+    @Option(name: .customLong("protocol"), help: ArgumentHelp("tcp or udp.", valueName: "tcp|udp"))
+    var transportName = "tcp"
 
     @Argument(help: ArgumentHelp("What to explain.", valueName: "DESTINATION"))
-    var destination: String
+    var destination: String?
 
     func run() throws {
+        guard let transport = TransportProtocol(rawValue: transportName) else {
+            StandardStreams.writeError("riptides: invalid --protocol '\(transportName)'; expected tcp or udp\n")
+            throw ExitCode(2)
+        }
+        guard let destination else {
+            StandardStreams.writeError("riptides: missing DESTINATION (host[:port], ip[:port], [v6]:port or unix:/path)\n")
+            throw ExitCode(2)
+        }
         let path: String
         do {
             guard let located = try profileOption.locate() else {
