@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -72,6 +74,40 @@ int rt_landlock_abi_version(void) {
     return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 }
 
+void rt_close_inherited(int keep) {
+    if (keep < 3) {
+        if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
+            for (int fd = 3; fd < 65536; fd++) close(fd);
+        return;
+    }
+    if (keep > 3) syscall(SYS_close_range, 3, (unsigned)keep - 1, 0);
+    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0);
+}
+
+/* struct landlock_ruleset_attr as of ABI 6 (the 6.1 headers stop at ABI 1). */
+struct rt_landlock_ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+#define RT_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define RT_LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+
+int rt_landlock_scope_ruleset(void) {
+    int abi = rt_landlock_abi_version();
+    if (abi < 0) return -1;
+    if (abi < 6) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    struct rt_landlock_ruleset_attr attr = {
+        0, 0, RT_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | RT_LANDLOCK_SCOPE_SIGNAL,
+    };
+    int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}
+
 int rt_io_uring_setup_probe(void) {
     /* Invalid arguments: a kernel with io_uring answers EFAULT or EINVAL,
        one without it (or a filter) ENOSYS or EPERM. */
@@ -112,4 +148,13 @@ void rt_print_stderr(const char *line) {
         line += n;
         len -= (size_t)n;
     }
+}
+
+int rt_can_create_user_namespace(void) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+    if (pid < 0) return 0;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

@@ -1,4 +1,5 @@
 public import RiptidesAudit
+public import RiptidesLaunch
 public import RiptidesPolicy
 public import RiptidesProfile
 
@@ -14,6 +15,8 @@ public struct ExecConfiguration: Sendable {
     public var environment: [String: String]
     /// One-line notices for stderr, printed once the command is known to exist.
     public var notices: [String] = []
+    /// Run the agent as this user (riptides must be root).
+    public var user: UserSpec?
 
     public init(command: [String], policy: EgressPolicy, profilePath: String?, mode: ProfileMode,
                 audit: AuditSink.Destination, quiet: Bool, environment: [String: String]) {

@@ -38,6 +38,9 @@ public enum ExecSession {
         do { filter = try FilterProgram.compile() } catch {
             throw Failure(description: error.description, exitStatus: 125)
         }
+        // Nothing riptides inherited stays open: the agent could take it back
+        // with pidfd_getfd on its parent. Only an `--audit fd:N` is kept.
+        if case .descriptor(let keep) = configuration.audit { rt_close_inherited(keep) } else { rt_close_inherited(-1) }
         let sink: AuditSink
         do { sink = try AuditSink(configuration.audit) } catch {
             throw Failure(description: error.description, exitStatus: 125)
@@ -48,9 +51,6 @@ public enum ExecSession {
         guard rt_prctl(CInt(RT_PR_SET_CHILD_SUBREAPER), 1, 0, 0, 0) == 0 else {
             throw Failure(description: "becoming a child subreaper: \(Errno.current)", exitStatus: 125)
         }
-        // Same-uid agents must not ptrace us or read our memory (threat model item 16).
-        _ = rt_prctl(CInt(RT_PR_SET_DUMPABLE), 0, 0, 0, 0)
-
         // Signals are taken synchronously by this thread; every thread
         // started from here on inherits the blocked mask.
         var waited = sigset_t()
@@ -64,10 +64,24 @@ public enum ExecSession {
         var request = LaunchRequest(executable: executable, arguments: configuration.command,
                                     environment: configuration.environment, filter: filter)
         request.waitKillableReceive = true
+        request.credentials = configuration.user.map { ($0.uid, $0.gid, $0.groups) }
+        // As root, the agent keeps no capability that would take it around
+        // the policy (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_SYS_ADMIN,
+        // CAP_BPF, ...): it keeps none at all.
+        if geteuid() == 0 { request.keepCapabilities = [] }
+        let protection = Protection.probe()
+        let ruleset = protection.landlockScoping ? rt_landlock_scope_ruleset() : -1
+        if ruleset >= 0 { request.landlockRuleset = ruleset }
         let process: LaunchedProcess
         do { process = try Launcher.spawn(request) } catch {
+            if ruleset >= 0 { close(ruleset) }
             throw Failure(description: error.description, exitStatus: error.exitStatus)
         }
+        if ruleset >= 0 { close(ruleset) }
+        // Once the listener is ours: agents of the same uid must not ptrace
+        // us, read our memory or take our descriptors (threat model item 16).
+        // (Before the hand-off it would stop a non-root parent's pidfd_getfd.)
+        _ = rt_prctl(CInt(RT_PR_SET_DUMPABLE), 0, 0, 0, 0)
         let agentPID = process.pid
         audit.sessionStart(mode: configuration.mode, profile: configuration.profilePath,
                            command: configuration.command, pid: agentPID, isolation: "filter")

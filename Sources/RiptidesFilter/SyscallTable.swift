@@ -89,6 +89,35 @@ public struct SyscallTable: Sendable {
         }
         rules.append(SyscallRule("socket", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
         rules.append(SyscallRule("socketpair", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
+        // Raw and packet-type sockets of inet families write their own headers:
+        // the destination in a sockaddr would not be where the packet goes,
+        // and `write` on a connected one is never trapped.
+        for family in [AF_INET, AF_INET6] {
+            for type in [SOCK_RAW, SOCK_PACKET] {
+                rules.append(SyscallRule("socket", .fail(EPERM), when: [
+                    ArgumentCondition(0, .equal, UInt64(family)),
+                    ArgumentCondition(1, .maskedEqual(mask: 0xf), UInt64(type.rawValue)),
+                ]))
+            }
+        }
+        // Sticky options that route an approved packet elsewhere: IPv4 source
+        // routes (IP_OPTIONS) and IPv6 routing headers (IPV6_RTHDR and the
+        // destination options that carry one).
+        let stickyRouting: [(level: CInt, name: CInt)] = [
+            (CInt(IPPROTO_IP), 4 /* IP_OPTIONS */),
+            (CInt(IPPROTO_IPV6), 57 /* IPV6_RTHDR */),
+            (CInt(IPPROTO_IPV6), 55 /* IPV6_RTHDRDSTOPTS */),
+            (CInt(IPPROTO_IPV6), 59 /* IPV6_DSTOPTS */),
+            (CInt(IPPROTO_IPV6), 54 /* IPV6_HOPOPTS */),
+            (CInt(IPPROTO_IPV6), 2 /* IPV6_2292PKTOPTIONS */),
+            (CInt(IPPROTO_IPV6), 5 /* IPV6_2292RTHDR */),
+        ]
+        for option in stickyRouting {
+            rules.append(SyscallRule("setsockopt", .fail(EPERM), when: [
+                ArgumentCondition(1, .equal, UInt64(option.level)),
+                ArgumentCondition(2, .equal, UInt64(option.name)),
+            ]))
+        }
         return SyscallTable(rules: rules, foreignABIAction: .fail(ENOSYS))
     }
 }

@@ -16,6 +16,8 @@ public struct LaunchRequest: Sendable {
     public var credentials: (uid: UInt32, gid: UInt32, groups: [UInt32])?
     /// Drop every capability but these (numbers) from every set; nil keeps them.
     public var keepCapabilities: Set<Int>?
+    /// A Landlock ruleset the agent restricts itself with, before the filter.
+    public var landlockRuleset: CInt?
 
     public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
         self.executable = executable
@@ -88,7 +90,7 @@ public enum Launcher {
                                 spawn.drop_capabilities = 1
                                 spawn.keep_capabilities = keep.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) }
                             }
-                            spawn.landlock_ruleset_fd = -1
+                            spawn.landlock_ruleset_fd = request.landlockRuleset ?? -1
                             spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0
                             return withUnsafePointer(to: &program) { prog in
                                 spawn.filter = prog

@@ -46,8 +46,38 @@ struct AddressCopy {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
             })
         }
-        return .success(withUnsafePointer(to: storage) {
+        var kernelCopy = self
+        if case .inet = destination { kernelCopy.pinUnspecifiedToLoopback() }
+        return .success(withUnsafePointer(to: kernelCopy.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
         })
+    }
+
+    /// Rewrites an unspecified destination (`0.0.0.0`, `::`, `::ffff:0.0.0.0`)
+    /// to the loopback address the policy decided on. Left alone, the kernel
+    /// picks the loopback itself, and on an IPv6 socket bound to a mapped
+    /// address `::` reaches 127.0.0.1, not the `::1` that was checked.
+    mutating func pinUnspecifiedToLoopback() {
+        let length = self.length
+        withUnsafeMutableBytes(of: &storage) { bytes in
+            guard length >= 8 else { return }
+            let family = CInt(bytes.load(as: sa_family_t.self))
+            if family == AF_INET6 && length >= 24 {
+                let address = UnsafeMutableRawBufferPointer(rebasing: bytes[8..<24])
+                if address.allSatisfy({ $0 == 0 }) {
+                    address[15] = 1
+                } else if address[0..<10].allSatisfy({ $0 == 0 }) && address[10] == 0xff && address[11] == 0xff
+                            && address[12..<16].allSatisfy({ $0 == 0 }) {
+                    address[12] = 127
+                    address[15] = 1
+                }
+            } else if family == AF_INET || family == AF_UNSPEC {
+                let address = UnsafeMutableRawBufferPointer(rebasing: bytes[4..<8])
+                if address.allSatisfy({ $0 == 0 }) {
+                    address[0] = 127
+                    address[3] = 1
+                }
+            }
+        }
     }
 }

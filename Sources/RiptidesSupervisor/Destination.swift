@@ -37,10 +37,13 @@ enum Destination: Sendable {
         cwd: () -> String?
     ) -> Destination {
         if socket.isInet {
+            // Both the type and the protocol decide: a raw socket whose
+            // protocol is UDP writes its own header, and its sockaddr port
+            // means nothing.
             let proto: TransportProtocol
-            switch socket.protocol {
-            case CInt(IPPROTO_TCP): proto = .tcp
-            case CInt(IPPROTO_UDP): proto = .udp
+            switch (socket.type, socket.protocol) {
+            case (CInt(SOCK_STREAM.rawValue), CInt(IPPROTO_TCP)): proto = .tcp
+            case (CInt(SOCK_DGRAM.rawValue), CInt(IPPROTO_UDP)): proto = .udp
             default: return .unsupportedProtocol(socket.protocolName)
             }
             if call.isSend && socket.isStream && flags & CInt(MSG_FASTOPEN) == 0 { return .connectedPeer }

@@ -34,6 +34,7 @@ struct SocketIdentity: Sendable {
         case AF_UNIX: return "unix"
         case AF_NETLINK: return "netlink"
         case AF_INET, AF_INET6:
+            if type == CInt(SOCK_RAW.rawValue) { return "raw-ip-proto-\(`protocol`)" }
             switch `protocol` {
             case CInt(IPPROTO_TCP): return "tcp"
             case CInt(IPPROTO_UDP): return "udp"

@@ -138,10 +138,7 @@ struct EscapeTests {
         let args = ["raw_udp,raw_connect", "127.0.0.1", "\(allowedUDP.port)", "\(deniedUDP.port)", "1", "raw-leak"]
         let result = try Self.attack("families", profile: profile, args)
         let r = result.reports
-        withKnownIssue("""
-            raw IPv4 sockets with protocol UDP are decided as UDP on sin_port, which the kernel ignores for raw \
-            sockets; the agent keeps CAP_NET_RAW when riptides runs as root
-            """) {
+        do {
             #expect(r["raw_udp_socket"] != "ok" || r["raw_udp_sendto"] == "EPERM", "\(result.stdout)")
             #expect(r["raw_connect_socket"] != "ok" || r["raw_connect_connect"] == "EPERM", "\(result.stdout)")
             #expect(deniedUDP.messages().isEmpty, "raw UDP datagrams reached the denied port")
@@ -241,10 +238,7 @@ struct EscapeTests {
                                      ["::ffff:127.0.0.1@::", "\(tcp.port)", "::ffff:127.0.0.1@::", "\(udp.port)"])
         let tcpOutcome = result.reports["tcp:::ffff:127.0.0.1@:::\(tcp.port)"]
         let udpOutcome = result.reports["udp:::ffff:127.0.0.1@:::\(udp.port)"]
-        withKnownIssue("""
-            :: is matched as ::1, but tcp_v6_connect/udpv6_sendmsg send it to ::ffff:127.0.0.1 when the socket \
-            is bound to a v4-mapped address: the decision is for ::1, the packet goes to 127.0.0.1
-            """) {
+        do {
             #expect(tcpOutcome != "ok", "\(result.stdout)")
             #expect(udpOutcome != "ok")
             #expect(tcp.messages().isEmpty, "the TCP connection reached 127.0.0.1")
@@ -283,10 +277,7 @@ struct EscapeTests {
             Harness.riptides, "exec", "--profile", profile, "--", try Harness.agent("attack_inherit"), "parent", "9", "parent-leak",
         ])
         let received = forbidden.messages(settle: 0.5)
-        withKnownIssue("""
-            riptides keeps descriptors it inherited open, and the agent (root, CAP_SYS_PTRACE kept) may \
-            pidfd_getfd from riptides despite PR_SET_DUMPABLE 0
-            """) {
+        do {
             #expect(result.reports["parent_getfd"] != "ok", "\(result.stdout)")
             #expect(received.joined().isEmpty, "\(received)")
         }
@@ -387,10 +378,7 @@ struct EscapeTests {
 
         let result = try Harness.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
                                                           Harness.riptides, "exec", "--", binary])
-        withKnownIssue("""
-            riptides cannot start anything as an unprivileged user: it makes itself non-dumpable before the \
-            spawn, so the child inherits it and pidfd_getfd of the listener fails with EPERM
-            """) {
+        do {
             #expect(result.status == 0, "\(result.stderr)")
         }
         if result.status == 0 {

@@ -20,7 +20,8 @@ struct ExampleAgentTests {
         let out = Pipe()
         servers.standardOutput = out
         try servers.run()
-        defer { servers.terminate(); servers.waitUntilExit() }
+        // SIGKILL: a process started from a test thread inherits its blocked signals.
+        defer { kill(servers.processIdentifier, SIGKILL); servers.waitUntilExit() }
         let ready = String(decoding: out.fileHandleForReading.availableDataBlocking(), as: UTF8.self)
         let ports = Dictionary(uniqueKeysWithValues: ready.split(separator: " ").compactMap { part -> (String, String)? in
             let kv = part.split(separator: "=")

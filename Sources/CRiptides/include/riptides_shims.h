@@ -146,6 +146,20 @@ ssize_t rt_process_vm_writev(pid_t pid, const struct iovec *local, unsigned long
 /* An anonymous close-on-exec memory file (memfd_create needs _GNU_SOURCE). */
 int rt_memfd_create(const char *name);
 
+/* Closes every descriptor from 3 up except `keep` (-1 for none): what
+   riptides inherited must not be reachable from the agent (pidfd_getfd on
+   its parent) nor leak into it. */
+void rt_close_inherited(int keep);
+
+/* A Landlock ruleset that only scopes: no signals to, and no abstract unix
+   sockets of, processes outside the domain (ABI 6, Linux 6.12). Returns the
+   ruleset fd, or -1 with errno (EOPNOTSUPP when the ABI is older). */
+int rt_landlock_scope_ruleset(void);
+
+/* 1 when this process may create a user namespace (tried in a throwaway
+   child), 0 otherwise. */
+int rt_can_create_user_namespace(void);
+
 /* Block every signal in the calling thread, returning the old mask in *old. */
 int rt_block_all_signals(sigset_t *old);
 

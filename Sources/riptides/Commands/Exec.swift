@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import RiptidesAudit
 import RiptidesExec
+import RiptidesLaunch
+import Glibc
 import RiptidesPolicy
 import RiptidesProfile
 
@@ -24,6 +26,9 @@ struct Exec: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Where audit lines go: - (stdout, the default), stderr, fd:N, or a file (appended, created 0600).", valueName: "DEST"))
     var audit: String = "-"
+
+    @Option(name: .long, help: ArgumentHelp("Run COMMAND as this user (riptides must run as root), e.g. on CI runners that run as root.", valueName: "NAME|UID[:GID]"))
+    var user: String?
 
     @Flag(name: .long, help: "Do not print the summary line on stderr at exit.")
     var quiet = false
@@ -67,6 +72,12 @@ struct Exec: ParsableCommand {
             command: command, policy: policy, profilePath: profilePath, mode: mode,
             audit: destination, quiet: quiet, environment: environment)
         configuration.notices = notices
+        if let user {
+            do { configuration.user = try UserSpec.resolve(user) } catch {
+                throw RiptidesFailure(error.description, exitStatus: 125)
+            }
+            guard geteuid() == 0 else { throw RiptidesFailure("--user \(user): only root can run a command as another user", exitStatus: 125) }
+        }
         do {
             let status = try ExecSession.run(configuration)
             throw ExitCode(status.code)
