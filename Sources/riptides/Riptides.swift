@@ -9,7 +9,7 @@ struct Riptides: ParsableCommand {
         commandName: "riptides",
         abstract: "Run AI agents under a kernel-enforced egress policy.",
         version: "0.1.0",
-        subcommands: [Exec.self, Check.self, Explain.self]
+        subcommands: [Exec.self, Check.self, Explain.self, Doctor.self]
     )
 
     /// The exit status for a usage error: each command has its own (exec 125
