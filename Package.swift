@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Profile parsing: YAML text to a typed `Profile`, with file:line:column diagnostics.
@@ -39,6 +40,7 @@ let package = Package(
             dependencies: [
                 "CRiptides", "RiptidesSystem", "RiptidesFilter", "RiptidesLaunch", "RiptidesPolicy",
                 "RiptidesProfile", "RiptidesAudit", "RiptidesSupervisor",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The command line: argument parsing and nothing else.

@@ -17,6 +17,8 @@ public struct ExecConfiguration: Sendable {
     public var notices: [String] = []
     /// Run the agent as this user (riptides must be root).
     public var user: UserSpec?
+    /// The profile's `workload:` selectors, verified before anything runs.
+    public var workload: WorkloadSelector?
 
     public init(command: [String], policy: EgressPolicy, profilePath: String?, mode: ProfileMode,
                 audit: AuditSink.Destination, quiet: Bool, environment: [String: String]) {

@@ -33,6 +33,16 @@ public enum ExecSession {
         } catch {
             throw Failure(description: error.description, exitStatus: error.exitStatus)
         }
+        if let workload = configuration.workload {
+            do {
+                try WorkloadAttestation.verify(
+                    workload, executable: executable, arguments: configuration.command,
+                    uid: configuration.user?.uid ?? getuid(), gid: configuration.user?.gid ?? getgid(),
+                    profile: configuration.profilePath ?? "profile")
+            } catch {
+                throw Failure(description: error.description, exitStatus: 125)
+            }
+        }
         for notice in configuration.notices { rt_print_stderr("riptides: \(notice)\n") }
         let filter: FilterProgram
         do { filter = try FilterProgram.compile() } catch {

@@ -48,13 +48,16 @@ struct Exec: ParsableCommand {
         let policy: EgressPolicy
         var profilePath: String?
         var notices: [String] = []
+        var workload: WorkloadSelector?
         let located: String?
         do { located = try profileOption.locate() } catch {
             throw RiptidesFailure("\(error)", exitStatus: 125)
         }
         if let located {
             do {
-                policy = EgressPolicy(try ProfileLoader.load(contentsOf: located))
+                let loaded = try ProfileLoader.load(contentsOf: located)
+                policy = EgressPolicy(loaded)
+                workload = loaded.workload
             } catch {
                 throw RiptidesFailure("\(located): invalid profile, nothing was run\n" + error.description, exitStatus: 125)
             }
@@ -72,6 +75,7 @@ struct Exec: ParsableCommand {
             command: command, policy: policy, profilePath: profilePath, mode: mode,
             audit: destination, quiet: quiet, environment: environment)
         configuration.notices = notices
+        configuration.workload = workload
         if let user {
             do { configuration.user = try UserSpec.resolve(user) } catch {
                 throw RiptidesFailure(error.description, exitStatus: 125)
