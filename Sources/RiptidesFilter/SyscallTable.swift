@@ -73,6 +73,9 @@ public struct SyscallTable: Sendable {
             SyscallRule("sendto", .notify, when: [ArgumentCondition(4, .notEqual, 0)]),
             SyscallRule("sendmsg", .notify),
             SyscallRule("sendmmsg", .notify),
+            // Serving instead of calling: an inbound peer would collect what
+            // the agent writes on the accepted socket, with no connect to decide.
+            SyscallRule("listen", .notify),
             // io_uring performs connect and sendmsg without these system calls.
             SyscallRule("io_uring_setup", .fail(ENOSYS)),
             SyscallRule("io_uring_enter", .fail(ENOSYS)),

@@ -6,9 +6,9 @@ import RiptidesSystem
 
 /// The system call that carried the destination.
 enum TrappedCall: String, Sendable {
-    case connect, sendto, sendmsg, sendmmsg
+    case connect, sendto, sendmsg, sendmmsg, listen
 
-    var isSend: Bool { self != .connect }
+    var isSend: Bool { self != .connect && self != .listen }
 }
 
 /// A destination as the kernel will read it for this socket (threat model

@@ -66,6 +66,7 @@ public final class Supervisor: Sendable {
         case Int(RT_SYS_SENDTO): call = .sendto
         case Int(RT_SYS_SENDMSG): call = .sendmsg
         case Int(RT_SYS_SENDMMSG): call = .sendmmsg
+        case Int(RT_SYS_LISTEN): call = .listen
         default:
             respond(request.id, error: .permissionDenied)
             return
@@ -94,11 +95,11 @@ public final class Supervisor: Sendable {
         }
         let flagsArgument: CInt
         switch call {
-        case .connect: flagsArgument = 0
+        case .connect, .listen: flagsArgument = 0
         case .sendto, .sendmmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.3)
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
-        let mayBlock = identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
+        let mayBlock = call != .listen && identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
         let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument)
         if mayBlock {
             // A blocking connect to a silent host must not hold up anyone
@@ -133,11 +134,12 @@ public final class Supervisor: Sendable {
         case .sendto: result = emulateSendTo(job, socket: socket)
         case .sendmsg: result = emulateSendMsg(job, pidfd: pidfd, socket: socket)
         case .sendmmsg: result = emulateSendMMsg(job, pidfd: pidfd, socket: socket)
+        case .listen: result = emulateListen(job, socket: socket)
         }
         switch result {
         case .success(let value): respond(job.id, value: value)
         case .failure(let e):
-            if e.rawValue == EPIPE && job.call != .connect && job.flags & CInt(MSG_NOSIGNAL) == 0 {
+            if e.rawValue == EPIPE && job.call.isSend && job.flags & CInt(MSG_NOSIGNAL) == 0 {
                 // Natively the failing send raises SIGPIPE in the caller.
                 _ = rt_pidfd_send_signal(pidfd.rawValue, SIGPIPE)
             }

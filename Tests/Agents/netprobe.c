@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -246,6 +247,24 @@ static int keep_connecting(const char *host, int port, int count) {
     return 0;
 }
 
+/* Serving instead of calling: listen on an inet port, and on a unix path. */
+static int serve(const char *host, const char *unix_path) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(host, 0, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    report("bind", bind(fd, (struct sockaddr *)&ss, len));
+    report("listen", listen(fd, 8));
+    close(fd);
+    int u = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    strncpy(sun.sun_path, unix_path, sizeof sun.sun_path - 1);
+    report("unix_bind", bind(u, (struct sockaddr *)&sun, sizeof sun));
+    report("unix_listen", listen(u, 8));
+    close(u);
+    unlink(unix_path);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: netprobe MODE ARGS...\n"); return 2; }
     const char *mode = argv[1];
@@ -259,6 +278,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "daemon") && argc == 4) return daemonize(argv[2], atoi(argv[3]));
     if (!strcmp(mode, "race") && argc == 6) return race(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     if (!strcmp(mode, "keep-connecting") && argc == 5) return keep_connecting(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (!strcmp(mode, "serve") && argc == 4) return serve(argv[2], argv[3]);
     if (!strcmp(mode, "exit") && argc == 3) return atoi(argv[2]);
     if (!strcmp(mode, "kill-self") && argc == 3) { kill(getpid(), atoi(argv[2])); pause(); }
     if (!strcmp(mode, "sleep") && argc == 3) { sleep((unsigned)atoi(argv[2])); return 0; }

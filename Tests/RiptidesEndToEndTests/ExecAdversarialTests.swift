@@ -46,4 +46,18 @@ struct ExecAdversarialTests {
         #expect(!failures.isEmpty)
         #expect(failures.allSatisfy { $0.hasSuffix("=ENOSYS") }, "\(failures)")
     }
+
+    @Test("serving instead of calling: listen on an inet socket is denied (item 13); unix sockets still listen")
+    func listenDenied() throws {
+        let path = Harness.scratch.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).sock").path
+        for host in ["127.0.0.1", "::1"] {
+            let result = try Harness.probe(profile: try ExecEnforcementTests.loopbackProfile([1]), ["serve", host, path])
+            #expect(result.reports["bind"] == "ok")
+            #expect(result.reports["listen"] == "EPERM")
+            #expect(result.reports["unix_listen"] == "ok")
+            let decision = try #require(result.decisions.first)
+            #expect(decision["event"] as? String == "listen")
+            #expect(decision["decision"] as? String == "deny")
+        }
+    }
 }

@@ -47,6 +47,7 @@ enum {
     RT_SYS_SENDTO = SYS_sendto,
     RT_SYS_SENDMSG = SYS_sendmsg,
     RT_SYS_SENDMMSG = SYS_sendmmsg,
+    RT_SYS_LISTEN = SYS_listen,
 };
 
 /* prctl options (linux/prctl.h clashes with sys/prctl.h in Swift's view). */

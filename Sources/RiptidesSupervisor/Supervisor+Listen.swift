@@ -1,0 +1,33 @@
+import CRiptides
+import Glibc
+import RiptidesAudit
+import RiptidesPolicy
+import RiptidesProfile
+import RiptidesSystem
+
+extension Supervisor {
+    /// `listen(fd, backlog)`: unix sockets listen (local IPC between the
+    /// agent's processes); an inet socket would let an outside peer collect
+    /// data with no connect to decide (threat model item 13): no profile rule
+    /// allows inbound connections, so it is denied (logged, and let through
+    /// in observe mode).
+    func emulateListen(_ job: Job, socket: borrowing FileDescriptor) -> Result<Int64, Errno> {
+        if job.identity.isInet {
+            var local = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let port: UInt16? = withUnsafeMutablePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.rawValue, $0, &length) }
+            } == 0 ? withUnsafeBytes(of: local) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) } : nil
+            audit.decision(event: "listen", pid: job.tid, exe: ProcFS.executable(of: job.tid),
+                           protocol: job.identity.protocolName, address: job.identity.domain == AF_INET6 ? "::" : "0.0.0.0",
+                           port: port, host: nil, verdict: .deny, rule: nil,
+                           reason: "inbound connections are not allowed by any profile", mode: mode)
+            if mode == .enforce { return .failure(.permissionDenied) }
+        }
+        let backlog = CInt(truncatingIfNeeded: job.args.1)
+        switch valueOrErrno(retryOnInterrupt: false, { Glibc.listen(socket.rawValue, backlog) }) {
+        case .success: return .success(0)
+        case .failure(let e): return .failure(e)
+        }
+    }
+}
