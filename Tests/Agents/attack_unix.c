@@ -12,7 +12,8 @@
  * With -C DIR the agent first changes into DIR, so that a relative NAME
  * is resolved there by the kernel.
  *
- * Prints chdir=... (with -C), connect=... and write=..., or sendto=....
+ * Prints pid=N (its own, to compare with the credentials the server sees),
+ * chdir=... (with -C), connect=... and write=..., or sendto=....
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *mode = argv[1];
+    printf("pid=%d\n", getpid());
     if (argc == 6) report("chdir", chdir(argv[3]));
     const char *name = argv[argc - 2], *msg = argv[argc - 1];
     int abstract = !strncmp(mode, "abstract-", 9);
