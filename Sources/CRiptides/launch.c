@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -114,6 +116,50 @@ static int drop_capabilities(uint64_t keep) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
+/* Brings the new namespace's loopback up (SIOCSIFFLAGS on "lo"). */
+static int loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* Writes `text` to the file at `path` (the parent side of a user
+   namespace's id maps). */
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static void format_map(char *out, size_t size, unsigned id) {
+    /* "ID ID 1\n" without snprintf's locale machinery. */
+    char digits[16];
+    int n = 0;
+    do { digits[n++] = (char)('0' + id % 10); id /= 10; } while (id && n < 15);
+    size_t at = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = n - 1; i >= 0 && at + 1 < size; i--) out[at++] = digits[i];
+        if (at + 1 < size) out[at++] = ' ';
+    }
+    if (at + 3 < size) { out[at++] = '1'; out[at++] = '\n'; }
+    out[at] = 0;
+}
+
 __attribute__((noreturn))
 static void child_main(const struct rt_spawn_request *req, int report_fd, int ack_fd) {
     /* Signals: default dispositions, then the empty mask (the parent blocked
@@ -131,6 +177,13 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
 
     int keep[3] = { report_fd, ack_fd, req->landlock_ruleset_fd };
     close_all_but(keep, 3);
+
+    if (req->new_userns) {
+        /* Wait until the parent has written our id maps. */
+        char mapped = 0;
+        if (read_all(ack_fd, &mapped, 1) != 1 || mapped != 'm') child_fail(report_fd, RT_STAGE_USERNS, EPERM);
+    }
+    if (req->new_netns && loopback_up() != 0) child_fail(report_fd, RT_STAGE_NETNS, errno);
 
     if (req->drop_capabilities) {
         /* The bounding set needs CAP_SETPCAP: drop it before changing uid. */
@@ -213,6 +266,8 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = CLONE_PIDFD;
+    if (req->new_netns) args.flags |= CLONE_NEWNET;
+    if (req->new_userns) args.flags |= CLONE_NEWUSER;
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
     args.exit_signal = SIGCHLD;
     long pid = syscall(SYS_clone3, &args, sizeof args);
@@ -234,6 +289,33 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
     }
     res->pid = (pid_t)pid;
     res->pidfd = pidfd;
+
+    if (req->new_userns) {
+        char path[64], map[64];
+        char *end;
+        /* /proc/PID/... built by hand: the same code shape as the child's. */
+        const char *names[3] = { "setgroups", "uid_map", "gid_map" };
+        for (int i = 0; i < 3; i++) {
+            char digits[16];
+            int n = 0;
+            unsigned v = (unsigned)pid;
+            do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 15);
+            strcpy(path, "/proc/");
+            end = path + strlen(path);
+            while (n > 0) *end++ = digits[--n];
+            *end++ = '/';
+            strcpy(end, names[i]);
+            if (i == 0) strcpy(map, "deny");
+            else format_map(map, sizeof map, i == 1 ? (unsigned)getuid() : (unsigned)getgid());
+            if (write_file(path, map) != 0) {
+                res->failed_stage = RT_STAGE_USERNS;
+                res->error = errno;
+                goto fail;
+            }
+        }
+        char mapped = 'm';
+        write_all(ack[1], &mapped, 1);
+    }
 
     struct rt_child_report r;
     int n = read_all(report[0], &r, sizeof r);

@@ -3,6 +3,14 @@ public import RiptidesLaunch
 public import RiptidesPolicy
 public import RiptidesProfile
 
+/// Which walls surround the agent.
+public enum Isolation: String, Sendable, CaseIterable {
+    /// Its own network namespace with only loopback, on top of the filter.
+    case netns
+    /// The seccomp filter and supervisor alone.
+    case filter
+}
+
 /// Everything `riptides exec` needs, already parsed and validated.
 public struct ExecConfiguration: Sendable {
     public var command: [String]
@@ -19,6 +27,8 @@ public struct ExecConfiguration: Sendable {
     public var user: UserSpec?
     /// The profile's `workload:` selectors, verified before anything runs.
     public var workload: WorkloadSelector?
+    /// The tier asked for; nil picks netns where the kernel allows it.
+    public var isolation: Isolation?
 
     public init(command: [String], policy: EgressPolicy, profilePath: String?, mode: ProfileMode,
                 audit: AuditSink.Destination, quiet: Bool, environment: [String: String]) {

@@ -77,27 +77,49 @@ public enum ExecSession {
         request.credentials = configuration.user.map { ($0.uid, $0.gid, $0.groups) }
         // As root, the agent keeps no capability that would take it around
         // the policy (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_SYS_ADMIN,
-        // CAP_BPF, ...): it keeps none at all.
+        // CAP_BPF, ...): it keeps none at all. The same holds for the
+        // capabilities a user namespace would give it.
         if geteuid() == 0 { request.keepCapabilities = [] }
         let protection = Protection.probe()
         let ruleset = protection.landlockScoping ? rt_landlock_scope_ruleset() : -1
         if ruleset >= 0 { request.landlockRuleset = ruleset }
-        let process: LaunchedProcess
-        do { process = try Launcher.spawn(request) } catch {
-            if ruleset >= 0 { close(ruleset) }
-            throw Failure(description: error.description, exitStatus: error.exitStatus)
+        defer { if ruleset >= 0 { close(ruleset) } }
+
+        var isolation = configuration.isolation ?? .netns
+        if isolation == .netns && !protection.namespaceCookies {
+            guard configuration.isolation == nil else {
+                throw Failure(description: "--isolation netns: this kernel cannot tell sockets' namespaces apart (SO_NETNS_COOKIE, Linux 5.14)", exitStatus: 125)
+            }
+            isolation = .filter
+            rt_print_stderr("riptides: network namespaces cannot be used here (no SO_NETNS_COOKIE); isolation: filter only\n")
         }
-        if ruleset >= 0 { close(ruleset) }
+        var process: LaunchedProcess?
+        while process == nil {
+            request.networkNamespace = isolation == .netns
+            request.userNamespace = isolation == .netns && geteuid() != 0
+            if request.userNamespace { request.keepCapabilities = [] }
+            do {
+                process = try Launcher.spawn(request)
+            } catch where error.namespacesUnavailable && isolation == .netns && configuration.isolation == nil {
+                rt_print_stderr("riptides: network namespaces are not available here (\(error.stage): \(error.errno)); isolation: filter only\n")
+                isolation = .filter
+                request.keepCapabilities = geteuid() == 0 ? [] : nil
+            } catch {
+                throw Failure(description: error.description, exitStatus: error.exitStatus)
+            }
+        }
+        guard let process = process.take() else { fatalError("launch loop ended without a process") }
         // Once the listener is ours: agents of the same uid must not ptrace
         // us, read our memory or take our descriptors (threat model item 16).
         // (Before the hand-off it would stop a non-root parent's pidfd_getfd.)
         _ = rt_prctl(CInt(RT_PR_SET_DUMPABLE), 0, 0, 0, 0)
         let agentPID = process.pid
         audit.sessionStart(mode: configuration.mode, profile: configuration.profilePath,
-                           command: configuration.command, pid: agentPID, isolation: "filter")
+                           command: configuration.command, pid: agentPID, isolation: isolation.rawValue)
 
         let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,
-                                    mode: configuration.mode, hosts: resolver, audit: audit)
+                                    mode: configuration.mode, hosts: resolver, audit: audit,
+                                    namespaceTier: isolation == .netns)
         startSupervisor(supervisor)
 
         let status = waitForTree(agent: agentPID, pidfd: process.pidfd.rawValue, signals: waited)

@@ -26,15 +26,24 @@ extension Protection {
             Row(feature: "Landlock ABI \(landlockABI) (scoping needs 6)", present: landlockScoping,
                 consequence: landlockScoping ? "agent cannot signal riptides or reach abstract sockets outside"
                                              : "no Landlock wall: riptides relies on non-dumpable and dropped capabilities"),
-            Row(feature: "unprivileged user namespaces", present: userNamespaces,
-                consequence: userNamespaces ? "available (the network-namespace tier is not built yet)"
-                                            : "not available"),
+            Row(feature: "user namespaces", present: userNamespaces,
+                consequence: runningAsRoot ? "not needed: root creates the network namespace itself"
+                    : userNamespaces ? "the agent's network namespace is made inside one"
+                                     : "no network namespace without root: filter tier only"),
+            Row(feature: "socket namespace cookies (5.14)", present: namespaceCookies,
+                consequence: namespaceCookies ? "netns tier: allowed connections get a host socket installed in the agent"
+                                              : "filter tier only"),
             Row(feature: "io_uring outside riptides", present: ioUringAvailable,
                 consequence: "always denied inside riptides (ENOSYS)"),
             Row(feature: "running as root", present: runningAsRoot,
                 consequence: runningAsRoot ? "agent keeps no capabilities; --user available"
                                            : "agent runs with your uid and no extra privileges"),
         ]
+    }
+
+    /// The tier `riptides exec` picks by default here.
+    public var defaultIsolation: Isolation {
+        namespaceCookies && (runningAsRoot || userNamespaces) ? .netns : .filter
     }
 
     /// Whether riptides can enforce at all on this machine.

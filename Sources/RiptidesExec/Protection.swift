@@ -24,6 +24,8 @@ public struct Protection: Sendable {
     /// Whether io_uring is available to processes outside riptides (it is
     /// always denied inside).
     public var ioUringAvailable: Bool
+    /// `SO_NETNS_COOKIE` (5.14): the netns tier tells host sockets from the agent's.
+    public var namespaceCookies: Bool
     public var kernelRelease: String
     public var runningAsRoot: Bool
 
@@ -52,7 +54,17 @@ public struct Protection: Sendable {
             landlockABI: abi,
             userNamespaces: rt_can_create_user_namespace() == 1,
             ioUringAvailable: uring,
+            namespaceCookies: Self.socketNamespaceCookie(),
             kernelRelease: release,
             runningAsRoot: geteuid() == 0)
+    }
+
+    static func socketNamespaceCookie() -> Bool {
+        let fd = socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var cookie: UInt64 = 0
+        var length = socklen_t(MemoryLayout<UInt64>.size)
+        return getsockopt(fd, SOL_SOCKET, 71, &cookie, &length) == 0
     }
 }

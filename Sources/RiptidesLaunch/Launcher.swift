@@ -18,6 +18,10 @@ public struct LaunchRequest: Sendable {
     public var keepCapabilities: Set<Int>?
     /// A Landlock ruleset the agent restricts itself with, before the filter.
     public var landlockRuleset: CInt?
+    /// Give the agent its own network namespace with only loopback (the
+    /// isolation tier); `userNamespace` when riptides is not root.
+    public var networkNamespace = false
+    public var userNamespace = false
 
     public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
         self.executable = executable
@@ -41,6 +45,12 @@ public struct LaunchError: Error, CustomStringConvertible {
     public var stage: String
     public var errno: Errno
     public var path: String
+
+    /// Creating the namespaces was refused: the filter tier may still work.
+    public var namespacesUnavailable: Bool {
+        stage == "clone3" || stage == "mapping the agent's user namespace"
+            || stage == "bringing up loopback in the agent's network namespace"
+    }
 
     public var description: String {
         stage == "exec" ? "\(path): cannot execute: \(errno)" : "starting \(path): \(stage): \(errno)"
@@ -91,6 +101,8 @@ public enum Launcher {
                                 spawn.keep_capabilities = keep.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) }
                             }
                             spawn.landlock_ruleset_fd = request.landlockRuleset ?? -1
+                            spawn.new_netns = request.networkNamespace ? 1 : 0
+                            spawn.new_userns = request.userNamespace ? 1 : 0
                             spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0
                             return withUnsafePointer(to: &program) { prog in
                                 spawn.filter = prog
@@ -124,6 +136,8 @@ public enum Launcher {
         case RT_STAGE_HANDOFF.rawValue: "taking the notification listener"
         case RT_STAGE_EXEC.rawValue: "exec"
         case RT_STAGE_CLONE.rawValue: "clone3"
+        case RT_STAGE_NETNS.rawValue: "bringing up loopback in the agent's network namespace"
+        case RT_STAGE_USERNS.rawValue: "mapping the agent's user namespace"
         default: "preparing the launch"
         }
     }

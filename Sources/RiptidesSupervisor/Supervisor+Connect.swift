@@ -5,24 +5,27 @@ import RiptidesSystem
 extension Supervisor {
     /// `connect(fd, addr, len)`: decided on the copied address, performed on
     /// the duplicate (a non-blocking socket answers EINPROGRESS as natively).
-    func emulateConnect(_ job: Job, socket: borrowing FileDescriptor) -> Result<Int64, Errno> {
+    func emulateConnect(_ job: Job, socket: borrowing FileDescriptor) -> Answer {
         let copy: AddressCopy
         switch AddressCopy.read(from: job.memory, at: job.args.1, length: job.args.2) {
         case .success(let c): copy = c
-        case .failure(let e): return .failure(e)
+        case .failure(let e): return .error(e)
         }
-        guard isValid(job.id) else { return .failure(.noSuchProcess) }
+        guard isValid(job.id) else { return .error(.noSuchProcess) }
         let destination = copy.withBytes { bytes in
             Destination.interpret(bytes, socket: job.identity, call: .connect, flags: 0) { workingDirectory(of: job.tid) }
         }
-        if case .fail(let e) = decide(destination, job: job) { return .failure(e) }
+        if case .fail(let e) = decide(destination, job: job) { return .error(e) }
+        if case .inet = destination, needsHostSocket(job, socket: socket) {
+            return replaceAndConnect(job, agentSocket: socket, copy: copy, destination: destination)
+        }
         let fd = socket.rawValue
         let performed = copy.withKernelAddress(for: destination) { address, length in
             valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address, length) }
         }
         switch performed {
-        case .failure(let e), .success(.failure(let e)): return .failure(e)
-        case .success(.success): return .success(0)
+        case .failure(let e), .success(.failure(let e)): return .error(e)
+        case .success(.success): return .value(0)
         }
     }
 }

@@ -36,7 +36,13 @@ extension Supervisor {
         let data = UnsafeMutableRawBufferPointer(rebasing: payload[0..<length])
         if case .failure(let e) = job.memory.read(from: job.args.1, into: data) { return .failure(e) }
 
-        let fd = socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
+        let replacement: CInt?
+        switch hostSocketForSend(job, destination: destination, agentSocket: socket) {
+        case .success(let r): replacement = r
+        case .failure(let e): return .failure(e)
+        }
+        defer { if let replacement { close(replacement) } }
+        let fd = replacement ?? socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
         let performed = copy.withKernelAddress(for: destination) { address, addressLength in
             valueOrErrno(retryOnInterrupt: false) { Glibc.sendto(fd, data.baseAddress, data.count, flags, address, addressLength) }
         }
@@ -54,7 +60,9 @@ extension Supervisor {
         case .success(let h): header = h
         case .failure(let e): return .failure(e)
         }
-        return sendOne(job, header: header, pidfd: pidfd, socket: socket).map(Int64.init)
+        var replacement: CInt?
+        defer { if let replacement { close(replacement) } }
+        return sendOne(job, header: header, pidfd: pidfd, socket: socket, replacement: &replacement).map(Int64.init)
     }
 
     /// `sendmmsg(fd, msgvec, vlen, flags)`: each message is decided on its
@@ -65,6 +73,10 @@ extension Supervisor {
         let count = min(Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: job.args.2)), maximumVectors)
         let stride = MemoryLayout<rt_mmsghdr>.stride
         var sent = 0
+        // In the netns tier the first datagram may replace the socket; the
+        // rest go out on the replacement.
+        var replacement: CInt?
+        defer { if let replacement { close(replacement) } }
         while sent < count {
             let entry = job.args.1 + UInt64(sent * stride)
             let header: msghdr
@@ -72,7 +84,7 @@ extension Supervisor {
             case .success(let h): header = h
             case .failure(let e): return sent > 0 ? .success(Int64(sent)) : .failure(e)
             }
-            switch sendOne(job, header: header, pidfd: pidfd, socket: socket) {
+            switch sendOne(job, header: header, pidfd: pidfd, socket: socket, replacement: &replacement) {
             case .success(let n):
                 var length = UInt32(truncatingIfNeeded: n)
                 let offset = UInt64(MemoryLayout<rt_mmsghdr>.offset(of: \.msg_len)!)
@@ -86,8 +98,10 @@ extension Supervisor {
     }
 
     /// Decides and sends one message described by the agent's `header`.
+    /// `replacement` is the host socket installed for an earlier message of
+    /// the same call (netns tier), or becomes the one installed for this one.
     private func sendOne(_ job: Job, header: msghdr, pidfd: borrowing FileDescriptor,
-                         socket: borrowing FileDescriptor) -> Result<Int, Errno> {
+                         socket: borrowing FileDescriptor, replacement: inout CInt?) -> Result<Int, Errno> {
         let namePointer = UInt64(UInt(bitPattern: header.msg_name))
         var copy = AddressCopy()
         let destination: Destination
@@ -146,7 +160,13 @@ extension Supervisor {
             }
         }
 
-        let fd = socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
+        if replacement == nil {
+            switch hostSocketForSend(job, destination: destination, agentSocket: socket) {
+            case .success(let r): replacement = r
+            case .failure(let e): return .failure(e)
+            }
+        }
+        let fd = replacement ?? socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
         let hasName = namePointer != 0 && header.msg_namelen > 0
         var vector = iovec(iov_base: payload.baseAddress, iov_len: length)
         return control.withBuffer { controlPointer, controlLength in

@@ -16,17 +16,21 @@ public final class Supervisor: Sendable {
     let hosts: any HostNameSource
     let audit: AuditLog
     let threadPidFDs: Bool
+    /// Riptides's network-namespace cookie when the agent runs in a
+    /// namespace of its own (the netns tier); nil in the filter tier.
+    let hostNamespaceCookie: UInt64?
 
     /// The supervisor takes ownership of `listener`: exactly one copy of it
     /// stays open, here (threat model item 17).
     public init(listener: consuming FileDescriptor, policy: EgressPolicy, mode: ProfileMode,
-                hosts: any HostNameSource, audit: AuditLog) {
+                hosts: any HostNameSource, audit: AuditLog, namespaceTier: Bool = false) {
         self.listener = listener.release()
         self.policy = policy
         self.mode = mode
         self.hosts = hosts
         self.audit = audit
         self.threadPidFDs = PidFD.supportsThreadPidFDs()
+        self.hostNamespaceCookie = namespaceTier ? Self.hostNamespaceCookie() : nil
         // Wake the agent's thread synchronously on answer (Linux 6.6+): a
         // round trip drops from ~40 µs to ~5 µs. Older kernels say EINVAL.
         _ = rt_notif_set_flags(self.listener, UInt64(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
@@ -128,17 +132,20 @@ public final class Supervisor: Sendable {
     }
 
     func perform(_ job: Job, pidfd: borrowing FileDescriptor, socket: borrowing FileDescriptor) {
-        let result: Result<Int64, Errno>
+        let answer: Answer
         switch job.call {
-        case .connect: result = emulateConnect(job, socket: socket)
-        case .sendto: result = emulateSendTo(job, socket: socket)
-        case .sendmsg: result = emulateSendMsg(job, pidfd: pidfd, socket: socket)
-        case .sendmmsg: result = emulateSendMMsg(job, pidfd: pidfd, socket: socket)
-        case .listen: result = emulateListen(job, socket: socket)
+        case .connect: answer = emulateConnect(job, socket: socket)
+        case .sendto: answer = Answer(emulateSendTo(job, socket: socket))
+        case .sendmsg: answer = Answer(emulateSendMsg(job, pidfd: pidfd, socket: socket))
+        case .sendmmsg: answer = Answer(emulateSendMMsg(job, pidfd: pidfd, socket: socket))
+        case .listen: answer = Answer(emulateListen(job, socket: socket))
         }
-        switch result {
-        case .success(let value): respond(job.id, value: value)
-        case .failure(let e):
+        switch answer {
+        case .value(let value): respond(job.id, value: value)
+        case .continueCall:
+            var response = seccomp_notif_resp(id: job.id, val: 0, error: 0, flags: UInt32(SECCOMP_USER_NOTIF_FLAG_CONTINUE))
+            _ = rt_notif_send(listener, &response)
+        case .error(let e):
             if e.rawValue == EPIPE && job.call.isSend && job.flags & CInt(MSG_NOSIGNAL) == 0 {
                 // Natively the failing send raises SIGPIPE in the caller.
                 _ = rt_pidfd_send_signal(pidfd.rawValue, SIGPIPE)

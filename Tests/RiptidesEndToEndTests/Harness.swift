@@ -109,9 +109,19 @@ enum Harness {
                       stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
     }
 
-    /// `riptides ARGS...`.
+    /// The isolation tier the suite runs `exec` under: `RIPTIDES_TEST_ISOLATION`
+    /// (netns or filter), or riptides's own default when unset. `.ci/run`
+    /// runs the suite once per tier.
+    static let isolation: String? = ProcessInfo.processInfo.environment["RIPTIDES_TEST_ISOLATION"]
+
+    /// `riptides ARGS...`, with `--isolation` added to `exec` when the suite
+    /// runs under a chosen tier.
     static func riptides(_ arguments: [String], environment: [String: String]? = nil, timeout: Double = 60) throws -> Result {
-        try run(riptides, arguments, environment: environment, timeout: timeout)
+        var arguments = arguments
+        if let isolation, arguments.first == "exec", !arguments.contains("--isolation") {
+            arguments.insert(contentsOf: ["--isolation", isolation], at: 1)
+        }
+        return try run(riptides, arguments, environment: environment, timeout: timeout)
     }
 
     /// `riptides exec --profile PROFILE -- netprobe ARGS...`.

@@ -83,6 +83,8 @@ enum rt_spawn_stage {
     RT_STAGE_EXEC = 9,
     RT_STAGE_CLONE = 10,
     RT_STAGE_PARENT = 11,
+    RT_STAGE_NETNS = 12,
+    RT_STAGE_USERNS = 13,
 };
 
 struct rt_spawn_request {
@@ -102,6 +104,11 @@ struct rt_spawn_request {
     int drop_capabilities;       /* 0: leave capabilities alone */
     /* Landlock ruleset fd to restrict the child with, or -1. */
     int landlock_ruleset_fd;
+    /* The network-namespace tier: a new network namespace with only an
+       up loopback, inside a new user namespace when riptides is not root
+       (mapping the caller's uid and gid to themselves). */
+    int new_netns;
+    int new_userns;
 };
 
 struct rt_spawn_result {

@@ -18,7 +18,9 @@ struct Doctor: ParsableCommand {
             lines.append("| " + row.feature.padding(width) + " | " + (row.present ? "yes " : "no  ") + " | " + row.consequence + " |")
         }
         lines.append("")
-        lines.append("isolation tier: filter (seccomp user notification)")
+        lines.append(protection.defaultIsolation == .netns
+            ? "isolation tier: netns (own network namespace with only loopback) on top of the filter"
+            : "isolation tier: filter (seccomp user notification)")
         lines.append(protection.canEnforce ? "verdict: riptides can enforce egress policies here"
                                            : "verdict: riptides cannot enforce here")
         StandardStreams.writeOut(lines.joined(separator: "\n") + "\n")

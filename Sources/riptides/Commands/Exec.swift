@@ -27,6 +27,9 @@ struct Exec: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where audit lines go: - (stdout, the default), stderr, fd:N, or a file (appended, created 0600).", valueName: "DEST"))
     var audit: String = "-"
 
+    @Option(name: .long, help: ArgumentHelp("netns: the agent also gets a network namespace with only loopback (the default where the kernel allows it); filter: the seccomp filter alone.", valueName: "netns|filter"))
+    var isolation: String?
+
     @Option(name: .long, help: ArgumentHelp("Run COMMAND as this user (riptides must run as root), e.g. on CI runners that run as root.", valueName: "NAME|UID[:GID]"))
     var user: String?
 
@@ -38,6 +41,9 @@ struct Exec: ParsableCommand {
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("exec: no command: expected -- COMMAND [ARG...]") }
+        if let isolation, Isolation(rawValue: isolation) == nil {
+            throw ValidationError("--isolation \(isolation): expected netns or filter")
+        }
         if let mode, ProfileMode(rawValue: mode) == nil {
             throw ValidationError("--mode \(mode): expected enforce or observe")
         }
@@ -76,6 +82,7 @@ struct Exec: ParsableCommand {
             audit: destination, quiet: quiet, environment: environment)
         configuration.notices = notices
         configuration.workload = workload
+        configuration.isolation = isolation.flatMap(Isolation.init(rawValue:))
         if let user {
             do { configuration.user = try UserSpec.resolve(user) } catch {
                 throw RiptidesFailure(error.description, exitStatus: 125)

@@ -1,0 +1,184 @@
+import CRiptides
+import Glibc
+import RiptidesSystem
+
+/// The network-namespace tier. The agent lives in a namespace with only
+/// loopback, so a socket it makes reaches nothing outside. An allowed
+/// connect or datagram is served by a socket riptides makes in its own
+/// namespace, of the same domain, type and protocol, installed in the
+/// agent's descriptor slot (`SECCOMP_IOCTL_NOTIF_ADDFD` with `SETFD`).
+extension Supervisor {
+    /// `SO_NETNS_COOKIE` (Linux 5.14): which namespace a socket belongs to.
+    static let netnsCookieOption: CInt = 71
+
+    static func namespaceCookie(of fd: CInt) -> UInt64? {
+        var cookie: UInt64 = 0
+        var length = socklen_t(MemoryLayout<UInt64>.size)
+        return getsockopt(fd, SOL_SOCKET, netnsCookieOption, &cookie, &length) == 0 ? cookie : nil
+    }
+
+    /// Riptides's own namespace cookie, nil where the kernel cannot tell.
+    static func hostNamespaceCookie() -> UInt64? {
+        let fd = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return namespaceCookie(of: fd)
+    }
+
+    /// Whether an inet socket of the agent's must be replaced before it can
+    /// reach an allowed destination (it still lives in the agent's namespace).
+    func needsHostSocket(_ job: Job, socket: borrowing FileDescriptor) -> Bool {
+        guard let host = hostNamespaceCookie, job.identity.isInet else { return false }
+        return Self.namespaceCookie(of: socket.rawValue) != host
+    }
+
+    /// A new socket like the agent's, in riptides's namespace, non-blocking,
+    /// with the options that change what the kernel does carried over, and
+    /// the agent's explicit bind redone (its errors surface here).
+    func hostSocket(like job: Job, agentSocket: borrowing FileDescriptor) -> Result<FileDescriptor, Errno> {
+        let identity = job.identity
+        let raw = Glibc.socket(identity.domain, identity.type | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), identity.protocol)
+        guard raw >= 0 else { return .failure(.current) }
+        let fresh = FileDescriptor(adopting: raw)
+        let agent = agentSocket.rawValue
+        // IPV6_V6ONLY always (its default differs between namespaces), then
+        // the options an agent commonly sets.
+        var carried: [(CInt, CInt)] = [(SOL_SOCKET, SO_KEEPALIVE), (SOL_SOCKET, SO_BROADCAST), (SOL_SOCKET, SO_REUSEADDR)]
+        if identity.domain == AF_INET6 { carried.append((CInt(IPPROTO_IPV6), CInt(IPV6_V6ONLY))) }
+        if identity.isStream { carried.append((CInt(IPPROTO_TCP), CInt(TCP_NODELAY))) }
+        for (level, name) in carried {
+            if case .success(var value) = SocketOption.integer(agent, level: level, name: name) {
+                _ = setsockopt(raw, level, name, &value, socklen_t(MemoryLayout<CInt>.size))
+            }
+        }
+        for name in [SO_SNDTIMEO, SO_RCVTIMEO] {
+            var value = timeval()
+            var length = socklen_t(MemoryLayout<timeval>.size)
+            if getsockopt(agent, SOL_SOCKET, name, &value, &length) == 0 && (value.tv_sec != 0 || value.tv_usec != 0) {
+                _ = setsockopt(raw, SOL_SOCKET, name, &value, length)
+            }
+        }
+        // An explicit bind (a port the agent chose) is redone on the new socket.
+        var local = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(agent, $0, &length) }
+        } == 0
+        let port = withUnsafeBytes(of: local) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) }
+        if named && port != 0 {
+            let rc = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(raw, $0, length) }
+            }
+            if rc != 0 { return .failure(.current) }
+        }
+        return .success(fresh)
+    }
+
+    /// Puts `fresh` in the agent's slot `job.args.0`, if that slot still
+    /// holds the socket the decision was made on (kcmp), keeping the slot's
+    /// close-on-exec flag.
+    func install(_ fresh: borrowing FileDescriptor, for job: Job, agentSocket: borrowing FileDescriptor) -> Result<Void, Errno> {
+        let slot = CInt(truncatingIfNeeded: job.args.0)
+        guard rt_kcmp_files(job.tid, getpid(), slot, agentSocket.rawValue) == 0 else { return .failure(.badFileDescriptor) }
+        var request = seccomp_notif_addfd()
+        request.id = job.id
+        request.flags = UInt32(SECCOMP_ADDFD_FLAG_SETFD)
+        request.srcfd = UInt32(fresh.rawValue)
+        request.newfd = UInt32(slot)
+        request.newfd_flags = closeOnExec(tid: job.tid, fd: slot) ? UInt32(O_CLOEXEC) : 0
+        return rt_notif_addfd(listener, &request) >= 0 ? .success(()) : .failure(.current)
+    }
+
+    /// The close-on-exec flag of the agent's descriptor: only
+    /// `/proc/TID/fdinfo/FD` shows it (a pidfd_getfd copy always has it set).
+    func closeOnExec(tid: Int32, fd: CInt) -> Bool {
+        let file = Glibc.open("/proc/\(tid)/fdinfo/\(fd)", O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { return false }
+        defer { close(file) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            let n = read(file, buffer.baseAddress, buffer.count)
+            guard n > 0 else { return false }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self)
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags:") }),
+                  let flags = Int(line.dropFirst(6).filter { $0 != " " && $0 != "\t" }, radix: 8) else { return false }
+            return flags & Int(O_CLOEXEC) != 0
+        }
+    }
+
+    /// Netns tier connect: connect a host socket (non-blocking, so a silent
+    /// host cannot stall anyone), install it while it is still connecting,
+    /// then answer as natively: `EINPROGRESS` for a non-blocking socket; for
+    /// a blocking one, let the agent's own connect run again on the
+    /// installed socket (`CONTINUE`), which waits for the connection already
+    /// under way with the agent's timeouts and signals and ignores the
+    /// address. Should a racing thread swap the slot first, that re-run
+    /// happens on a socket of the agent's namespace, which reaches nothing.
+    func replaceAndConnect(_ job: Job, agentSocket: borrowing FileDescriptor, copy: AddressCopy,
+                           destination: Destination) -> Answer {
+        let fresh: FileDescriptor
+        switch hostSocket(like: job, agentSocket: agentSocket) {
+        case .success(let f): fresh = f
+        case .failure(let e): return .error(e)
+        }
+        let fd = fresh.rawValue
+        let started = copy.withKernelAddress(for: destination) { address, length in
+            valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address, length) }
+        }
+        var inProgress = false
+        switch started {
+        case .failure(let e), .success(.failure(let e)):
+            guard e.rawValue == EINPROGRESS else { return .error(e) }
+            inProgress = true
+        case .success(.success): break
+        }
+        if !job.identity.nonBlocking {
+            // The installed socket must behave as the agent's did: blocking.
+            let flags = fcntl(fd, F_GETFL)
+            _ = rt_fcntl_int(fd, F_SETFL, flags & ~O_NONBLOCK)
+        }
+        if case .failure(let e) = install(fresh, for: job, agentSocket: agentSocket) { return .error(e) }
+        if job.identity.nonBlocking { return inProgress ? .error(Errno(rawValue: EINPROGRESS)) : .value(0) }
+        return inProgress ? .continueCall : .value(0)
+    }
+}
+
+extension Supervisor {
+    /// Netns tier, datagrams with an address: the agent's socket is replaced
+    /// by a host socket (installed first, so that replies reach the agent's
+    /// `recvfrom`), and the send goes out on riptides's reference to it.
+    /// Returns nil when the socket already is a host socket, else a raw
+    /// descriptor the caller closes. A stream socket still in the agent's
+    /// namespace (TCP Fast Open) is refused.
+    func hostSocketForSend(_ job: Job, destination: Destination,
+                           agentSocket: borrowing FileDescriptor) -> Result<CInt?, Errno> {
+        guard case .inet = destination, needsHostSocket(job, socket: agentSocket) else { return .success(nil) }
+        if job.identity.isStream { return .failure(Errno(rawValue: EOPNOTSUPP)) }
+        let fresh: FileDescriptor
+        switch hostSocket(like: job, agentSocket: agentSocket) {
+        case .success(let f): fresh = f
+        case .failure(let e): return .failure(e)
+        }
+        if job.identity.nonBlocking == false {
+            let flags = fcntl(fresh.rawValue, F_GETFL)
+            _ = rt_fcntl_int(fresh.rawValue, F_SETFL, flags & ~O_NONBLOCK)
+        }
+        if case .failure(let e) = install(fresh, for: job, agentSocket: agentSocket) { return .failure(e) }
+        return .success(fresh.release())
+    }
+}
+
+/// How a notification is answered.
+enum Answer {
+    case value(Int64)
+    case error(Errno)
+    /// Let the agent's call run in the kernel (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`).
+    /// Used only in the netns tier, on a socket riptides installed.
+    case continueCall
+
+    init(_ result: Result<Int64, Errno>) {
+        switch result {
+        case .success(let v): self = .value(v)
+        case .failure(let e): self = .error(e)
+        }
+    }
+}
