@@ -158,3 +158,16 @@ int rt_can_create_user_namespace(void) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t count) {
+    /* Groups and gid first, while the effective uid may still be 0; when
+       switching back to root the uid goes first (see the caller). */
+    if (geteuid() == 0) {
+        if (syscall(SYS_setgroups, count, groups) != 0) return -1;
+        if (syscall(SYS_setresgid, gid, gid, -1) != 0) return -1;
+        return (int)syscall(SYS_setresuid, uid, uid, -1);
+    }
+    if (syscall(SYS_setresuid, uid, uid, -1) != 0) return -1;
+    if (syscall(SYS_setgroups, count, groups) != 0) return -1;
+    return (int)syscall(SYS_setresgid, gid, gid, -1);
+}

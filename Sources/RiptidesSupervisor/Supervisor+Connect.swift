@@ -20,12 +20,14 @@ extension Supervisor {
             return replaceAndConnect(job, agentSocket: socket, copy: copy, destination: destination)
         }
         let fd = socket.rawValue
-        let performed = copy.withKernelAddress(for: destination) { address, length in
-            valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address, length) }
+        let performed = asAgent(job, for: destination) {
+            copy.withKernelAddress(for: destination) { address, length in
+                valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address, length) }
+            }
         }
         switch performed {
-        case .failure(let e), .success(.failure(let e)): return .error(e)
-        case .success(.success): return .value(0)
+        case .failure(let e), .success(.failure(let e)), .success(.success(.failure(let e))): return .error(e)
+        case .success(.success(.success)): return .value(0)
         }
     }
 }

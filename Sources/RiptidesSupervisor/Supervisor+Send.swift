@@ -43,12 +43,14 @@ extension Supervisor {
         }
         defer { if let replacement { close(replacement) } }
         let fd = replacement ?? socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
-        let performed = copy.withKernelAddress(for: destination) { address, addressLength in
-            valueOrErrno(retryOnInterrupt: false) { Glibc.sendto(fd, data.baseAddress, data.count, flags, address, addressLength) }
+        let performed = asAgent(job, for: destination) {
+            copy.withKernelAddress(for: destination) { address, addressLength in
+                valueOrErrno(retryOnInterrupt: false) { Glibc.sendto(fd, data.baseAddress, data.count, flags, address, addressLength) }
+            }
         }
         switch performed {
-        case .failure(let e), .success(.failure(let e)): return .failure(e)
-        case .success(.success(let n)): return .success(Int64(n))
+        case .failure(let e), .success(.failure(let e)), .success(.success(.failure(let e))): return .failure(e)
+        case .success(.success(.success(let n))): return .success(Int64(n))
         }
     }
 
@@ -182,8 +184,14 @@ extension Supervisor {
                     return valueOrErrno(retryOnInterrupt: false) { Glibc.sendmsg(fd, &message, flags) }
                 }
             }
-            guard hasName else { return send(nil, 0) }
-            switch copy.withKernelAddress(for: destination, { send($0, $1) }) {
+            let performed = asAgent(job, for: destination) { () -> Result<Int, Errno> in
+                guard hasName else { return send(nil, 0) }
+                switch copy.withKernelAddress(for: destination, { send($0, $1) }) {
+                case .failure(let e): return .failure(e)
+                case .success(let r): return r
+                }
+            }
+            switch performed {
             case .failure(let e): return .failure(e)
             case .success(let r): return r
             }

@@ -19,6 +19,7 @@ public final class Supervisor: Sendable {
     /// Riptides's network-namespace cookie when the agent runs in a
     /// namespace of its own (the netns tier); nil in the filter tier.
     let hostNamespaceCookie: UInt64?
+    let runsAsRoot = geteuid() == 0
 
     /// The supervisor takes ownership of `listener`: exactly one copy of it
     /// stays open, here (threat model item 17).
@@ -104,8 +105,11 @@ public final class Supervisor: Sendable {
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
         let mayBlock = call != .listen && identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
-        let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument)
-        if mayBlock {
+        // A unix call made for the agent by a root riptides runs with the
+        // agent's credentials, which are per thread: it needs a thread of its own.
+        let ownThread = mayBlock || (runsAsRoot && identity.domain == AF_UNIX)
+        let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument, ownThread: ownThread)
+        if ownThread {
             // A blocking connect to a silent host must not hold up anyone
             // else's decision (threat model item 7).
             let pidRaw = pidfd.release(), socketRaw = socket.release()
@@ -125,6 +129,8 @@ public final class Supervisor: Sendable {
         var tid: pid_t
         var identity: SocketIdentity
         var flags: CInt
+        /// Runs on a thread of its own (which may change its credentials).
+        var ownThread: Bool
 
         var id: UInt64 { request.id }
         var args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) { request.data.args }
@@ -190,6 +196,18 @@ public final class Supervisor: Sendable {
         case .invalid(let e):
             return .fail(e)
         }
+    }
+
+    /// Runs `body` (the call riptides makes for the agent) with the agent
+    /// thread's credentials when it goes to a unix socket and riptides is
+    /// root: the socket file's permissions are checked against the agent,
+    /// and the server sees the agent's uid and gid (threat model item 14).
+    func asAgent<R>(_ job: Job, for destination: Destination, _ body: () -> R) -> Result<R, Errno> {
+        guard runsAsRoot, job.ownThread, job.identity.domain == AF_UNIX else { return .success(body()) }
+        if case .netlinkKernel = destination { return .success(body()) }
+        guard let credentials = AgentCredentials.of(thread: job.tid) else { return .failure(.noSuchProcess) }
+        if credentials.uid == 0 && credentials.gid == 0 { return .success(body()) }
+        return credentials.assume(body)
     }
 
     private func outcome(_ verdict: Verdict) -> Outcome {

@@ -307,14 +307,9 @@ struct SupervisorAttackTests {
                                          agent, "stream", publicPath, "public"])
         #expect(open.reports["connect"] == "ok", "\(open.stdout) \(open.stderr)")
         #expect(publicProxy.messages() == ["public"])
-        withKnownIssue("""
-            the supervisor (root) connects for the agent (uid 65534): the socket file's permissions are checked \
-            against root, so a root-only socket allowed by path is reached, and the server sees uid 0
-            """) {
-            #expect(denied.reports["connect"] == "EACCES", "\(denied.stdout) \(denied.stderr)")
-            #expect(privateProxy.messages().isEmpty, "a uid 65534 agent reached a root-only socket")
-            #expect(publicProxy.peers.map(\.uid) == [65534], "\(publicProxy.peers)")
-        }
+        #expect(denied.reports["connect"] == "EACCES", "\(denied.stdout) \(denied.stderr)")
+        #expect(privateProxy.messages().isEmpty, "a uid 65534 agent reached a root-only socket")
+        #expect(publicProxy.peers.map(\.uid) == [65534], "\(publicProxy.peers)")
     }
 
     @Test("item 14, unix datagram sendto a test-owned socket path: denied by default (EPERM, nothing received), allowed by a unix:/path rule")

@@ -168,6 +168,12 @@ int rt_landlock_scope_ruleset(void);
    child), 0 otherwise. */
 int rt_can_create_user_namespace(void);
 
+/* Sets the CALLING THREAD's real and effective uid and gid and its
+   supplementary groups with raw system calls (glibc's wrappers would change
+   every thread). The saved uid and gid stay as they are, so a root thread can
+   switch back. Returns 0, or -1 with errno. */
+int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t count);
+
 /* Block every signal in the calling thread, returning the old mask in *old. */
 int rt_block_all_signals(sigset_t *old);
 
