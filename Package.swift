@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "RiptidesPolicy", dependencies: ["RiptidesProfile"]),
         // System libraries, through pkg-config.
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         // C only where Swift cannot go: the child between fork and exec, variadic calls.
         .target(name: "CRiptides"),
         // Typed wrappers over the system calls the supervisor makes.
@@ -38,7 +39,7 @@ let package = Package(
         .target(
             name: "RiptidesExec",
             dependencies: [
-                "CRiptides", "RiptidesSystem", "RiptidesFilter", "RiptidesLaunch", "RiptidesPolicy",
+                "CRiptides", "CCap", "RiptidesSystem", "RiptidesFilter", "RiptidesLaunch", "RiptidesPolicy",
                 "RiptidesProfile", "RiptidesAudit", "RiptidesSupervisor",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -27,6 +27,9 @@ public struct ExecConfiguration: Sendable {
     public var user: UserSpec?
     /// The profile's `workload:` selectors, verified before anything runs.
     public var workload: WorkloadSelector?
+    /// Capabilities the agent keeps when riptides runs as root (the profile's
+    /// `capabilities:`); every other one is dropped.
+    public var keptCapabilities: [String] = []
     /// The tier asked for; nil picks netns where the kernel allows it.
     public var isolation: Isolation?
 

@@ -77,9 +77,13 @@ public enum ExecSession {
         request.credentials = configuration.user.map { ($0.uid, $0.gid, $0.groups) }
         // As root, the agent keeps no capability that would take it around
         // the policy (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_SYS_ADMIN,
-        // CAP_BPF, ...): it keeps none at all. The same holds for the
-        // capabilities a user namespace would give it.
-        if geteuid() == 0 { request.keepCapabilities = [] }
+        // CAP_BPF, ...): it keeps only what the profile names. The same holds
+        // for the capabilities a user namespace would give it.
+        let kept: Set<Int>
+        do { kept = try Capabilities.numbers(for: configuration.keptCapabilities) } catch {
+            throw Failure(description: "\(configuration.profilePath ?? "profile"): \(error)", exitStatus: 125)
+        }
+        if geteuid() == 0 { request.keepCapabilities = kept }
         let protection = Protection.probe()
         let ruleset = protection.landlockScoping ? rt_landlock_scope_ruleset() : -1
         if ruleset >= 0 { request.landlockRuleset = ruleset }
@@ -97,13 +101,13 @@ public enum ExecSession {
         while process == nil {
             request.networkNamespace = isolation == .netns
             request.userNamespace = isolation == .netns && geteuid() != 0
-            if request.userNamespace { request.keepCapabilities = [] }
+            if request.userNamespace { request.keepCapabilities = kept }
             do {
                 process = try Launcher.spawn(request)
             } catch where error.namespacesUnavailable && isolation == .netns && configuration.isolation == nil {
                 rt_print_stderr("riptides: network namespaces are not available here (\(error.stage): \(error.errno)); isolation: filter only\n")
                 isolation = .filter
-                request.keepCapabilities = geteuid() == 0 ? [] : nil
+                request.keepCapabilities = geteuid() == 0 ? kept : nil
             } catch {
                 throw Failure(description: error.description, exitStatus: error.exitStatus)
             }

@@ -9,12 +9,17 @@ public struct Profile: Sendable {
     /// In file order.
     public var rules: [Rule]
     public var workload: WorkloadSelector?
+    /// Capabilities the agent keeps when riptides runs as root (every other
+    /// one is dropped), as lower-case names such as `cap_net_bind_service`.
+    public var keptCapabilities: [String]
 
-    public init(path: String, identity: SPIFFEID, mode: ProfileMode = .enforce, rules: [Rule], workload: WorkloadSelector? = nil) {
+    public init(path: String, identity: SPIFFEID, mode: ProfileMode = .enforce, rules: [Rule],
+                workload: WorkloadSelector? = nil, keptCapabilities: [String] = []) {
         self.path = path
         self.identity = identity
         self.mode = mode
         self.rules = rules
         self.workload = workload
+        self.keptCapabilities = keptCapabilities
     }
 }

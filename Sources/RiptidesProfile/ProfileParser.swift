@@ -38,6 +38,7 @@ struct ProfileParser {
         var mode = ProfileMode.enforce
         var rules: [Rule] = []
         var workload: WorkloadSelector?
+        var capabilities: [String] = []
         var sawIdentity = false
         for (keyNode, value) in mapping {
             guard let key = key(keyNode, known: ProfileKeys.topLevel, in: "the profile") else { continue }
@@ -57,6 +58,8 @@ struct ProfileParser {
                 rules = parseRules(value)
             case "workload":
                 workload = parseWorkload(value)
+            case "capabilities":
+                capabilities = parseCapabilities(value)
             default:
                 continue
             }
@@ -66,8 +69,43 @@ struct ProfileParser {
                      "missing required key 'identity'; expected a SPIFFE ID such as spiffe://acme.example/agent/research")
         }
         guard diagnostics.isEmpty, let identity else { return nil }
-        return Profile(path: path, identity: identity, mode: mode, rules: rules, workload: workload)
+        return Profile(path: path, identity: identity, mode: mode, rules: rules, workload: workload,
+                       keptCapabilities: capabilities)
     }
+
+    // MARK: Capabilities
+
+    /// `capabilities: [net_bind_service, ...]`: Linux capability names, with
+    /// or without `CAP_`, any case.
+    private mutating func parseCapabilities(_ node: Node) -> [String] {
+        guard let items = node.sequence else {
+            diagnose(location(of: node), "expected 'capabilities' to be a list of capability names such as net_bind_service, found \(kind(of: node))")
+            return []
+        }
+        var names: [String] = []
+        for item in items {
+            guard let text = scalar(item, expected: "a capability name such as net_bind_service", for: "capabilities") else { continue }
+            var name = text.lowercased()
+            if name.hasPrefix("cap_") { name.removeFirst(4) }
+            guard Self.capabilityNames.contains(name) else {
+                let hint = KeySuggestion.suggestion(for: name, among: Self.capabilityNames).map { "; did you mean \($0)?" } ?? ""
+                diagnose(location(of: item), "capabilities: '\(text)' is not a Linux capability\(hint)")
+                continue
+            }
+            if !names.contains("cap_" + name) { names.append("cap_" + name) }
+        }
+        return names
+    }
+
+    /// The Linux capabilities, 0 through 40, without the `cap_` prefix.
+    static let capabilityNames = [
+        "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
+        "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
+        "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+        "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
+        "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
+        "checkpoint_restore",
+    ]
 
     // MARK: Rules
 

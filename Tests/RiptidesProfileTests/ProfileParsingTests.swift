@@ -102,3 +102,27 @@ import Testing
         return url.path
     }
 }
+
+/// `capabilities:` names what a root agent keeps.
+@Suite struct CapabilityKeyTests {
+    @Test("names with or without CAP_, any case, normalised and deduplicated")
+    func parsesNames() throws {
+        let profile = try ProfileLoader.parse("""
+            identity: spiffe://acme.example/agent/web
+            capabilities: [net_bind_service, CAP_NET_BIND_SERVICE, Cap_Chown]
+            """, path: "caps.yaml")
+        #expect(profile.keptCapabilities == ["cap_net_bind_service", "cap_chown"])
+    }
+
+    @Test("an unknown name is an error with its line and column, and a hint")
+    func unknownName() throws {
+        #expect {
+            _ = try ProfileLoader.parse("""
+                identity: spiffe://acme.example/agent/web
+                capabilities: [net_bind_servic]
+                """, path: "caps.yaml")
+        } throws: { error in
+            "\(error)" == "caps.yaml:2:16: capabilities: 'net_bind_servic' is not a Linux capability; did you mean net_bind_service?"
+        }
+    }
+}

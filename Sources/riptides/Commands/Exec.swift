@@ -55,6 +55,7 @@ struct Exec: ParsableCommand {
         var profilePath: String?
         var notices: [String] = []
         var workload: WorkloadSelector?
+        var keptCapabilities: [String] = []
         let located: String?
         do { located = try profileOption.locate() } catch {
             throw RiptidesFailure("\(error)", exitStatus: 125)
@@ -64,6 +65,7 @@ struct Exec: ParsableCommand {
                 let loaded = try ProfileLoader.load(contentsOf: located)
                 policy = EgressPolicy(loaded)
                 workload = loaded.workload
+                keptCapabilities = loaded.keptCapabilities
             } catch {
                 throw RiptidesFailure("\(located): invalid profile, nothing was run\n" + error.description, exitStatus: 125)
             }
@@ -82,6 +84,7 @@ struct Exec: ParsableCommand {
             audit: destination, quiet: quiet, environment: environment)
         configuration.notices = notices
         configuration.workload = workload
+        configuration.keptCapabilities = keptCapabilities
         configuration.isolation = isolation.flatMap(Isolation.init(rawValue:))
         if let user {
             do { configuration.user = try UserSpec.resolve(user) } catch {
