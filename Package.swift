@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "riptides",
             dependencies: [
-                "RiptidesProfile", "RiptidesPolicy", "RiptidesExec", "RiptidesAudit",
+                "RiptidesProfile", "RiptidesPolicy", "RiptidesExec", "RiptidesAudit", "RiptidesLaunch", "RiptidesSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -39,7 +39,7 @@ struct rt_child_report {
     int wait_killable;
 };
 
-static void write_all(int fd, const void *buf, size_t len) {
+void rt_write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
@@ -94,7 +94,7 @@ static void close_all_but(int *keep, int n) {
 __attribute__((noreturn))
 static void child_fail(int report_fd, int stage, int error) {
     struct rt_child_report r = { stage, error, -1, 0 };
-    write_all(report_fd, &r, sizeof r);
+    rt_write_all(report_fd, &r, sizeof r);
     _exit(stage == RT_STAGE_EXEC && (error == ENOENT || error == ENOTDIR) ? 127 :
           stage == RT_STAGE_EXEC ? 126 : 125);
 }
@@ -229,7 +229,7 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
        read are not trapped), then this copy is closed so that exactly one
        stays open. */
     struct rt_child_report r = { RT_STAGE_NONE, 0, (int)listener, wait_killable };
-    write_all(report_fd, &r, sizeof r);
+    rt_write_all(report_fd, &r, sizeof r);
     char ack = 0;
     if (read_all(ack_fd, &ack, 1) != 1 || ack != 'k') child_fail(report_fd, RT_STAGE_HANDOFF, EPIPE);
     close((int)listener);
@@ -314,7 +314,7 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
             }
         }
         char mapped = 'm';
-        write_all(ack[1], &mapped, 1);
+        rt_write_all(ack[1], &mapped, 1);
     }
 
     struct rt_child_report r;
@@ -338,7 +338,7 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
     }
     (void)fcntl(res->listener, F_SETFD, FD_CLOEXEC);
     char ok = 'k';
-    write_all(ack[1], &ok, 1);
+    rt_write_all(ack[1], &ok, 1);
     close(ack[1]);
     ack[1] = -1;
 

@@ -138,16 +138,7 @@ int rt_memfd_create(const char *name) {
 }
 
 void rt_print_stderr(const char *line) {
-    size_t len = strlen(line);
-    while (len > 0) {
-        ssize_t n = write(STDERR_FILENO, line, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        line += n;
-        len -= (size_t)n;
-    }
+    rt_write_all(STDERR_FILENO, line, strlen(line));
 }
 
 int rt_can_create_user_namespace(void) {

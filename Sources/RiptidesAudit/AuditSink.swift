@@ -64,17 +64,8 @@ public final class AuditSink: Sendable {
     public func write(_ line: String) {
         var line = line
         line.withUTF8 { bytes in
-            lock.withLock { _ in
-                var offset = 0
-                while offset < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += n
-                }
-            }
+            // A failed audit write has nowhere to be reported but the audit.
+            lock.withLock { _ in _ = writeAll(fd, UnsafeRawBufferPointer(bytes)) }
         }
     }
 }

@@ -27,15 +27,7 @@ extension FileDescriptor {
     /// Writes all of `bytes`, retrying partial writes. The corresponding C
     /// function is `write`.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
-        var offset = 0
-        while offset < bytes.count {
-            let result = valueOrErrno { Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset) }
-            switch result {
-            case .success(let n): offset += n
-            case .failure(let e): return .failure(e)
-            }
-        }
-        return .success(())
+        RiptidesSystem.writeAll(rawValue, bytes)
     }
 
     /// Opens `path`. The corresponding C function is `open`.
@@ -45,4 +37,17 @@ extension FileDescriptor {
         case .failure(let e): throw SystemError("open", on: path, e)
         }
     }
+}
+
+/// Writes all of `bytes` to `fd` (which the caller does not own: stdio, an
+/// audit descriptor), retrying partial writes and EINTR.
+public func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+    var offset = 0
+    while offset < bytes.count {
+        switch valueOrErrno({ Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }) {
+        case .success(let n): offset += n
+        case .failure(let e): return .failure(e)
+        }
+    }
+    return .success(())
 }

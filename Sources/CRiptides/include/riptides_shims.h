@@ -60,6 +60,10 @@ enum {
    global `stderr` FILE from Swift). */
 void rt_print_stderr(const char *line);
 
+/* write(2) until all of `buf` is written or an error other than EINTR;
+   async-signal-safe (the child uses it too). */
+void rt_write_all(int fd, const void *buf, size_t len);
+
 /* struct mmsghdr needs _GNU_SOURCE; this is its layout. */
 struct rt_mmsghdr {
     struct msghdr msg_hdr;
