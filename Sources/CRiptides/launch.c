@@ -21,6 +21,7 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <sys/ioctl.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -37,6 +38,7 @@ struct rt_child_report {
     int error;
     int listener;
     int wait_killable;
+    int dns[RT_MAX_DNS];
 };
 
 void rt_write_all(int fd, const void *buf, size_t len) {
@@ -93,7 +95,7 @@ static void close_all_but(int *keep, int n) {
 
 __attribute__((noreturn))
 static void child_fail(int report_fd, int stage, int error) {
-    struct rt_child_report r = { stage, error, -1, 0 };
+    struct rt_child_report r = { stage, error, -1, 0, { -1, -1, -1 } };
     rt_write_all(report_fd, &r, sizeof r);
     _exit(stage == RT_STAGE_EXEC && (error == ENOENT || error == ENOTDIR) ? 127 :
           stage == RT_STAGE_EXEC ? 126 : 125);
@@ -132,6 +134,49 @@ static int loopback_up(void) {
     close(fd);
     errno = saved;
     return rc;
+}
+
+/* Gives the namespace's lo the IPv4 address `host_order` (a /32 alias
+   "lo:N"), unless it is in 127/8, which lo has already. */
+static int loopback_alias(int index, uint32_t host_order) {
+    if ((host_order >> 24) == 127) return 0;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo:", 3);
+    ifr.ifr_name[3] = (char)('1' + index);
+    struct sockaddr_in *in = (struct sockaddr_in *)&ifr.ifr_addr;
+    in->sin_family = AF_INET;
+    in->sin_addr.s_addr = htonl(host_order);
+    int rc = ioctl(fd, SIOCSIFADDR, &ifr);
+    if (rc == 0) {
+        in->sin_addr.s_addr = htonl(0xffffffffu);
+        rc = ioctl(fd, SIOCSIFNETMASK, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* A UDP socket bound to `host_order`:53 in the agent's namespace: where the
+   agent's DNS queries arrive, for riptides to read. */
+static int dns_socket(uint32_t host_order) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in in;
+    memset(&in, 0, sizeof in);
+    in.sin_family = AF_INET;
+    in.sin_port = htons(53);
+    in.sin_addr.s_addr = htonl(host_order);
+    if (bind(fd, (struct sockaddr *)&in, sizeof in) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }
 
 /* Writes `text` to the file at `path` (the parent side of a user
@@ -184,6 +229,12 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
         if (read_all(ack_fd, &mapped, 1) != 1 || mapped != 'm') child_fail(report_fd, RT_STAGE_USERNS, EPERM);
     }
     if (req->new_netns && loopback_up() != 0) child_fail(report_fd, RT_STAGE_NETNS, errno);
+    int dns[RT_MAX_DNS] = { -1, -1, -1 };
+    for (int i = 0; req->new_netns && i < req->dns_server_count && i < RT_MAX_DNS; i++) {
+        if (loopback_alias(i, req->dns_servers[i]) != 0) child_fail(report_fd, RT_STAGE_DNS, errno);
+        dns[i] = dns_socket(req->dns_servers[i]);
+        if (dns[i] < 0) child_fail(report_fd, RT_STAGE_DNS, errno);
+    }
 
     if (req->drop_capabilities) {
         /* The bounding set needs CAP_SETPCAP: drop it before changing uid. */
@@ -228,11 +279,12 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
     /* Hand-off: the parent takes the listener with pidfd_getfd (write and
        read are not trapped), then this copy is closed so that exactly one
        stays open. */
-    struct rt_child_report r = { RT_STAGE_NONE, 0, (int)listener, wait_killable };
+    struct rt_child_report r = { RT_STAGE_NONE, 0, (int)listener, wait_killable, { dns[0], dns[1], dns[2] } };
     rt_write_all(report_fd, &r, sizeof r);
     char ack = 0;
     if (read_all(ack_fd, &ack, 1) != 1 || ack != 'k') child_fail(report_fd, RT_STAGE_HANDOFF, EPIPE);
     close((int)listener);
+    for (int i = 0; i < RT_MAX_DNS; i++) if (dns[i] >= 0) close(dns[i]);
     close(ack_fd);
 
     execve(req->path, req->argv, req->envp);
@@ -241,6 +293,7 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
 
 int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
     memset(res, 0, sizeof *res);
+    for (int i = 0; i < RT_MAX_DNS; i++) res->dns_sockets[i] = -1;
     res->pid = -1;
     res->pidfd = -1;
     res->listener = -1;
@@ -337,6 +390,15 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
         goto fail;
     }
     (void)fcntl(res->listener, F_SETFD, FD_CLOEXEC);
+    for (int i = 0; i < RT_MAX_DNS; i++) {
+        if (r.dns[i] < 0) continue;
+        res->dns_sockets[i] = (int)syscall(SYS_pidfd_getfd, pidfd, r.dns[i], 0);
+        if (res->dns_sockets[i] < 0) {
+            res->failed_stage = RT_STAGE_DNS;
+            res->error = errno;
+            goto fail;
+        }
+    }
     char ok = 'k';
     rt_write_all(ack[1], &ok, 1);
     close(ack[1]);
@@ -350,12 +412,20 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
         res->error = r.error;
         close(res->listener);
         res->listener = -1;
+        for (int i = 0; i < RT_MAX_DNS; i++) {
+            if (res->dns_sockets[i] >= 0) close(res->dns_sockets[i]);
+            res->dns_sockets[i] = -1;
+        }
         report[0] = -1;
         goto reap;
     }
     return 0;
 
 fail:
+    for (int i = 0; i < RT_MAX_DNS; i++) {
+        if (res->dns_sockets[i] >= 0) close(res->dns_sockets[i]);
+        res->dns_sockets[i] = -1;
+    }
     close(report[0]);
     if (ack[1] >= 0) close(ack[1]);
     if (res->listener >= 0) close(res->listener);

@@ -49,7 +49,7 @@ public final class AuditLog: Sendable {
     /// Logs one decision on a trapped call. `address` is the destination as
     /// the agent gave it (for unix sockets, the path).
     public func decision(
-        event: String, pid: Int32, exe: String?, protocol: String, address: String, port: UInt16?,
+        event: String, pid: Int32?, exe: String?, protocol: String, address: String, port: UInt16?,
         host: String?, verdict: Verdict, rule: String?, reason: String, mode: ProfileMode
     ) {
         var line = begin(event)

@@ -97,6 +97,9 @@ public enum ExecSession {
             isolation = .filter
             rt_print_stderr("riptides: network namespaces cannot be used here (no SO_NETNS_COOKIE); isolation: filter only\n")
         }
+        // The netns tier puts riptides's DNS proxy on the nameservers' addresses.
+        let nameservers = Nameservers.read(from: configuration.environment["RIPTIDES_RESOLV_CONF"] ?? "/etc/resolv.conf")
+        request.dnsServers = nameservers.compactMap(\.ipv4Value)
         var process: LaunchedProcess?
         while process == nil {
             request.networkNamespace = isolation == .netns
@@ -104,6 +107,9 @@ public enum ExecSession {
             if request.userNamespace { request.keepCapabilities = kept }
             do {
                 process = try Launcher.spawn(request)
+            } catch where error.stage.hasPrefix("binding the DNS proxy") && !request.dnsServers.isEmpty {
+                rt_print_stderr("riptides: the DNS proxy could not be set up (\(error.errno)); DNS follows the profile's address rules\n")
+                request.dnsServers = []
             } catch where error.namespacesUnavailable && isolation == .netns && configuration.isolation == nil {
                 rt_print_stderr("riptides: network namespaces are not available here (\(error.stage): \(error.errno)); isolation: filter only\n")
                 isolation = .filter
@@ -121,9 +127,15 @@ public enum ExecSession {
         audit.sessionStart(mode: configuration.mode, profile: configuration.profilePath,
                            command: configuration.command, pid: agentPID, isolation: isolation.rawValue)
 
+        let bindings = HostNameBindings()
+        let proxied = Array(nameservers.filter { $0.ipv4Value != nil }.prefix(process.dnsSockets.count))
+        if !process.dnsSockets.isEmpty {
+            DNSProxy(agentSockets: process.dnsSockets, nameservers: proxied, policy: configuration.policy,
+                     mode: configuration.mode, audit: audit, bindings: bindings).start()
+        }
         let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,
-                                    mode: configuration.mode, hosts: resolver, audit: audit,
-                                    namespaceTier: isolation == .netns)
+                                    mode: configuration.mode, hosts: CombinedHostNames([bindings, resolver]), audit: audit,
+                                    namespaceTier: isolation == .netns, proxiedResolvers: proxied)
         startSupervisor(supervisor)
 
         let status = waitForTree(agent: agentPID, pidfd: process.pidfd.rawValue, signals: waited)

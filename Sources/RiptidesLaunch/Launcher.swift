@@ -22,6 +22,9 @@ public struct LaunchRequest: Sendable {
     /// isolation tier); `userNamespace` when riptides is not root.
     public var networkNamespace = false
     public var userNamespace = false
+    /// IPv4 nameservers (host byte order) whose queries the agent's
+    /// namespace delivers to riptides's DNS proxy (netns tier only).
+    public var dnsServers: [UInt32] = []
 
     public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
         self.executable = executable
@@ -38,6 +41,9 @@ public struct LaunchedProcess: ~Copyable {
     public let pidfd: FileDescriptor
     public let listener: FileDescriptor
     public let waitKillable: Bool
+    /// One UDP socket per `dnsServers` entry, bound to that address, port 53,
+    /// in the agent's namespace (raw descriptors, owned by the caller).
+    public let dnsSockets: [CInt]
 }
 
 /// Why the launch failed, with the stage and errno the child reported.
@@ -103,10 +109,14 @@ public enum Launcher {
                             spawn.landlock_ruleset_fd = request.landlockRuleset ?? -1
                             spawn.new_netns = request.networkNamespace ? 1 : 0
                             spawn.new_userns = request.userNamespace ? 1 : 0
+                            spawn.dns_server_count = request.networkNamespace ? CInt(min(request.dnsServers.count, Int(RT_MAX_DNS))) : 0
                             spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0
                             return withUnsafePointer(to: &program) { prog in
                                 spawn.filter = prog
-                                return rt_spawn(&spawn, &result)
+                                return request.dnsServers.withUnsafeBufferPointer { servers in
+                                    spawn.dns_servers = servers.baseAddress
+                                    return rt_spawn(&spawn, &result)
+                                }
                             }
                         }
                     }
@@ -120,7 +130,8 @@ public enum Launcher {
             pid: result.pid,
             pidfd: FileDescriptor(adopting: result.pidfd),
             listener: FileDescriptor(adopting: result.listener),
-            waitKillable: result.wait_killable != 0
+            waitKillable: result.wait_killable != 0,
+            dnsSockets: withUnsafeBytes(of: result.dns_sockets) { Array($0.bindMemory(to: CInt.self)) }.filter { $0 >= 0 }
         )
     }
 
@@ -138,6 +149,7 @@ public enum Launcher {
         case RT_STAGE_CLONE.rawValue: "clone3"
         case RT_STAGE_NETNS.rawValue: "bringing up loopback in the agent's network namespace"
         case RT_STAGE_USERNS.rawValue: "mapping the agent's user namespace"
+        case RT_STAGE_DNS.rawValue: "binding the DNS proxy's address in the agent's namespace"
         default: "preparing the launch"
         }
     }

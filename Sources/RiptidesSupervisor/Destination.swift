@@ -25,6 +25,9 @@ enum Destination: Sendable {
     /// `MSG_FASTOPEN`, an `AF_UNSPEC` name on a UDPv6 socket): the data goes
     /// to the peer a decided connect chose, or nowhere.
     case connectedPeer
+    /// A nameserver's port 53 that, in the agent's namespace, is riptides's
+    /// DNS proxy: the query is decided by name there (netns tier).
+    case resolverProxy
     /// A socket protocol the policy does not understand (MPTCP, SCTP, ping…).
     case unsupportedProtocol(String)
     /// The kernel would fail the call with this errno before sending.

@@ -12,9 +12,10 @@ extension Supervisor {
         case .failure(let e): return .error(e)
         }
         guard isValid(job.id) else { return .error(.noSuchProcess) }
-        let destination = copy.withBytes { bytes in
+        let interpreted = copy.withBytes { bytes in
             Destination.interpret(bytes, socket: job.identity, call: .connect, flags: 0) { workingDirectory(of: job.tid) }
         }
+        let destination = routed(interpreted, job: job, socket: socket)
         if case .fail(let e) = decide(destination, job: job) { return .error(e) }
         if case .inet = destination, needsHostSocket(job, socket: socket) {
             return replaceAndConnect(job, agentSocket: socket, copy: copy, destination: destination)

@@ -22,9 +22,10 @@ extension Supervisor {
         case .failure(let e): return .failure(e)
         }
         guard isValid(job.id) else { return .failure(.noSuchProcess) }
-        let destination = copy.withBytes { bytes in
+        let interpreted = copy.withBytes { bytes in
             Destination.interpret(bytes, socket: job.identity, call: .sendto, flags: job.flags) { workingDirectory(of: job.tid) }
         }
+        let destination = routed(interpreted, job: job, socket: socket)
         if case .fail(let e) = decide(destination, job: job) { return .failure(e) }
 
         let requested = Int(truncatingIfNeeded: job.args.2)
@@ -113,9 +114,10 @@ extension Supervisor {
             case .failure(let e): return .failure(e)
             }
             guard isValid(job.id) else { return .failure(.noSuchProcess) }
-            destination = copy.withBytes { bytes in
+            let interpreted = copy.withBytes { bytes in
                 Destination.interpret(bytes, socket: job.identity, call: job.call, flags: job.flags) { workingDirectory(of: job.tid) }
             }
+            destination = replacement == nil ? routed(interpreted, job: job, socket: socket) : interpreted
         } else {
             destination = .connectedPeer
         }

@@ -20,11 +20,15 @@ public final class Supervisor: Sendable {
     /// namespace of its own (the netns tier); nil in the filter tier.
     let hostNamespaceCookie: UInt64?
     let runsAsRoot = geteuid() == 0
+    /// Nameservers whose port 53 is riptides's DNS proxy in the agent's namespace.
+    let proxiedResolvers: [IPAddress]
 
     /// The supervisor takes ownership of `listener`: exactly one copy of it
     /// stays open, here (threat model item 17).
     public init(listener: consuming FileDescriptor, policy: EgressPolicy, mode: ProfileMode,
-                hosts: any HostNameSource, audit: AuditLog, namespaceTier: Bool = false) {
+                hosts: any HostNameSource, audit: AuditLog, namespaceTier: Bool = false,
+                proxiedResolvers: [IPAddress] = []) {
+        self.proxiedResolvers = proxiedResolvers
         self.listener = listener.release()
         self.policy = policy
         self.mode = mode
@@ -181,7 +185,7 @@ public final class Supervisor: Sendable {
                            protocol: "unix", address: "unix:" + path, port: nil, host: nil,
                            verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
             return outcome(decision.verdict)
-        case .netlinkKernel, .disconnect, .connectedPeer:
+        case .netlinkKernel, .disconnect, .connectedPeer, .resolverProxy:
             return .perform
         case .netlinkPeer(let peer):
             audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
@@ -208,6 +212,15 @@ public final class Supervisor: Sendable {
         guard let credentials = AgentCredentials.of(thread: job.tid) else { return .failure(.noSuchProcess) }
         if credentials.uid == 0 && credentials.gid == 0 { return .success(body()) }
         return credentials.assume(body)
+    }
+
+    /// A query to a proxied nameserver from a socket still in the agent's
+    /// namespace goes to the DNS proxy, which decides by name. From a host
+    /// socket it would reach the real nameserver: the profile decides that.
+    func routed(_ destination: Destination, job: Job, socket: borrowing FileDescriptor) -> Destination {
+        guard !proxiedResolvers.isEmpty, case .inet(let address, 53, .udp) = destination,
+              proxiedResolvers.contains(address), needsHostSocket(job, socket: socket) else { return destination }
+        return .resolverProxy
     }
 
     private func outcome(_ verdict: Verdict) -> Outcome {

@@ -89,6 +89,7 @@ enum rt_spawn_stage {
     RT_STAGE_PARENT = 11,
     RT_STAGE_NETNS = 12,
     RT_STAGE_USERNS = 13,
+    RT_STAGE_DNS = 14,
 };
 
 struct rt_spawn_request {
@@ -113,7 +114,15 @@ struct rt_spawn_request {
        (mapping the caller's uid and gid to themselves). */
     int new_netns;
     int new_userns;
+    /* The netns tier's DNS proxy: for each IPv4 nameserver (host byte
+       order), the child gives the namespace that address (on lo, unless it
+       is in 127/8) and binds a UDP socket to it, port 53, which riptides
+       takes like the listener. At most RT_MAX_DNS. */
+    const uint32_t *dns_servers;
+    int dns_server_count;
 };
+
+#define RT_MAX_DNS 3
 
 struct rt_spawn_result {
     pid_t pid;
@@ -122,6 +131,7 @@ struct rt_spawn_result {
     int failed_stage;            /* enum rt_spawn_stage, RT_STAGE_NONE on success */
     int error;                   /* errno of the failed stage */
     int wait_killable;           /* 1 when WAIT_KILLABLE_RECV was accepted */
+    int dns_sockets[RT_MAX_DNS]; /* riptides's copies, -1 when none */
 };
 
 /**

