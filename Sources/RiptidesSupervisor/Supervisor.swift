@@ -20,6 +20,7 @@ public final class Supervisor: Sendable {
     /// namespace of its own (the netns tier); nil in the filter tier.
     let hostNamespaceCookie: UInt64?
     let runsAsRoot = geteuid() == 0
+    let workers = WorkerPool()
     /// Nameservers whose port 53 is riptides's DNS proxy in the agent's namespace.
     let proxiedResolvers: [IPAddress]
 
@@ -108,19 +109,26 @@ public final class Supervisor: Sendable {
         case .sendto, .sendmmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.3)
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
-        let mayBlock = call != .listen && identity.isStream && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
+        // A call that may block must not hold up anyone else's decision
+        // (threat model item 7). In the netns tier a connect from the
+        // agent's namespace never blocks: it is served by a non-blocking
+        // host socket.
+        let replacedConnect = call == .connect && identity.isInet && hostNamespaceCookie != nil
+        let mayBlock = call != .listen && !replacedConnect && identity.isStream && !identity.nonBlocking
+            && flagsArgument & CInt(MSG_DONTWAIT) == 0
         // A unix call made for the agent by a root riptides runs with the
-        // agent's credentials, which are per thread: it needs a thread of its own.
-        let ownThread = mayBlock || (runsAsRoot && identity.domain == AF_UNIX)
-        let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument, ownThread: ownThread)
-        if ownThread {
-            // A blocking connect to a silent host must not hold up anyone
-            // else's decision (threat model item 7).
+        // agent's credentials, which are per thread: it needs a thread of its
+        // own, which ends with the call.
+        let switchesCredentials = runsAsRoot && identity.domain == AF_UNIX
+        let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument,
+                      ownThread: switchesCredentials)
+        if mayBlock || switchesCredentials {
             let pidRaw = pidfd.release(), socketRaw = socket.release()
-            Thread.detach { [self] in
+            let work: @Sendable () -> Void = { [self] in
                 let pidfd = FileDescriptor(adopting: pidRaw), socket = FileDescriptor(adopting: socketRaw)
                 self.perform(job, pidfd: pidfd, socket: socket)
             }
+            if switchesCredentials { Thread.detach(work) } else { workers.submit(work) }
         } else {
             perform(job, pidfd: pidfd, socket: socket)
         }
@@ -133,7 +141,8 @@ public final class Supervisor: Sendable {
         var tid: pid_t
         var identity: SocketIdentity
         var flags: CInt
-        /// Runs on a thread of its own (which may change its credentials).
+        /// Runs on a thread of its own that ends with the call (and so may
+        /// change its credentials).
         var ownThread: Bool
 
         var id: UInt64 { request.id }
