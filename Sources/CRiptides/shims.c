@@ -162,3 +162,19 @@ int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t 
     if (syscall(SYS_setgroups, count, groups) != 0) return -1;
     return (int)syscall(SYS_setresgid, gid, gid, -1);
 }
+
+static void rt_crash(int sig) {
+    static const char message[] = "riptides: internal error (a fault in the supervisor); failing closed\n";
+    (void)write(STDERR_FILENO, message, sizeof message - 1);
+    (void)sig;
+    _exit(125);
+}
+
+void rt_install_crash_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = rt_crash;
+    sigemptyset(&action.sa_mask);
+    const int signals[] = { SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT };
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &action, NULL);
+}

@@ -17,6 +17,11 @@ static inline int rt_seccomp_rule_add2(scmp_filter_ctx ctx, uint32_t action, int
     struct scmp_arg_cmp c[2] = { a, b };
     return seccomp_rule_add_array(ctx, action, syscall, 2, c);
 }
+static inline int rt_seccomp_rule_add3(scmp_filter_ctx ctx, uint32_t action, int syscall,
+                                       struct scmp_arg_cmp a, struct scmp_arg_cmp b, struct scmp_arg_cmp c) {
+    struct scmp_arg_cmp all[3] = { a, b, c };
+    return seccomp_rule_add_array(ctx, action, syscall, 3, all);
+}
 /* SCMP_ACT_ERRNO and SCMP_ACT_NOTIFY are macros. */
 static inline uint32_t rt_scmp_act_errno(uint16_t e) { return SCMP_ACT_ERRNO(e); }
 static inline uint32_t rt_scmp_act_notify(void) { return SCMP_ACT_NOTIFY; }

@@ -57,6 +57,7 @@ public enum ExecSession {
         }
         let audit = AuditLog(identity: configuration.policy.identity, sink: sink)
 
+        rt_install_crash_handlers()
         // Orphans of the agent come to us, not to init.
         guard rt_prctl(CInt(RT_PR_SET_CHILD_SUBREAPER), 1, 0, 0, 0) == 0 else {
             throw Failure(description: "becoming a child subreaper: \(Errno.current)", exitStatus: 125)

@@ -50,6 +50,7 @@ extension FilterProgram {
             case 0: rc = rt_seccomp_rule_add0(ctx, action, nr)
             case 1: rc = rt_seccomp_rule_add1(ctx, action, nr, rule.conditions[0].cmp)
             case 2: rc = rt_seccomp_rule_add2(ctx, action, nr, rule.conditions[0].cmp, rule.conditions[1].cmp)
+            case 3: rc = rt_seccomp_rule_add3(ctx, action, nr, rule.conditions[0].cmp, rule.conditions[1].cmp, rule.conditions[2].cmp)
             default: throw FilterError(step: "rule for \(rule.syscall) has too many conditions", errno: .invalidArgument)
             }
             try check(rc, "adding the rule for \(rule.syscall)")

@@ -23,6 +23,13 @@ public enum FilterAction: Sendable, Equatable {
 /// A comparison on one system call argument.
 public struct ArgumentCondition: Sendable {
     public enum Comparison: Sendable { case equal, notEqual, greaterOrEqual, maskedEqual(mask: UInt64) }
+
+    /// Equality on an `int` argument: the kernel reads only the low 32
+    /// bits, so the comparison must ignore the upper ones (an agent could
+    /// set them to slip past a plain 64-bit equality).
+    public static func int(_ index: UInt32, equals value: CInt) -> ArgumentCondition {
+        ArgumentCondition(index, .maskedEqual(mask: 0xffff_ffff), UInt64(UInt32(bitPattern: value)))
+    }
     public var index: UInt32
     public var comparison: Comparison
     public var value: UInt64
@@ -83,43 +90,51 @@ public struct SyscallTable: Sendable {
         ]
         // Socket families the policy understands: unix, inet, inet6 and netlink
         // (getaddrinfo asks the kernel for the host's addresses). Every other
-        // family fails at socket().
+        // family fails at socket(). A family with bits set above the low 32
+        // is caught by the last rule (fail closed).
         let allowedFamilies: Set<CInt> = [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK]
         let highestAllowed = allowedFamilies.max()!
-        for family in 0...highestAllowed where !allowedFamilies.contains(family) {
-            rules.append(SyscallRule("socket", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .equal, UInt64(family))]))
-            rules.append(SyscallRule("socketpair", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .equal, UInt64(family))]))
+        for call in ["socket", "socketpair"] {
+            for family in 0...highestAllowed where !allowedFamilies.contains(family) {
+                rules.append(SyscallRule(call, .fail(EAFNOSUPPORT), when: [.int(0, equals: family)]))
+            }
+            rules.append(SyscallRule(call, .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
         }
-        rules.append(SyscallRule("socket", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
-        rules.append(SyscallRule("socketpair", .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
-        // Raw and packet-type sockets of inet families write their own headers:
-        // the destination in a sockaddr would not be where the packet goes,
-        // and `write` on a connected one is never trapped.
+        // Inet sockets: only TCP over SOCK_STREAM and UDP over SOCK_DGRAM
+        // (protocol 0 or the protocol's number). Raw and packet types write
+        // their own headers; SCTP (SOCK_SEQPACKET, or SOCK_STREAM with
+        // IPPROTO_SCTP) connects through setsockopt; MPTCP, UDP-Lite and ping
+        // sockets are protocols a profile cannot name.
+        let allowedProtocol: [CInt: CInt] = [CInt(SOCK_STREAM.rawValue): CInt(IPPROTO_TCP), CInt(SOCK_DGRAM.rawValue): CInt(IPPROTO_UDP)]
         for family in [AF_INET, AF_INET6] {
-            for type in [SOCK_RAW, SOCK_PACKET] {
-                rules.append(SyscallRule("socket", .fail(EPERM), when: [
-                    ArgumentCondition(0, .equal, UInt64(family)),
-                    ArgumentCondition(1, .maskedEqual(mask: 0xf), UInt64(type.rawValue)),
+            for type in CInt(0)...15 {
+                let typeIs = ArgumentCondition(1, .maskedEqual(mask: 0xf), UInt64(type))
+                guard let protocolNumber = allowedProtocol[type] else {
+                    rules.append(SyscallRule("socket", .fail(EPERM), when: [.int(0, equals: family), typeIs]))
+                    continue
+                }
+                rules.append(SyscallRule("socket", .fail(EPROTONOSUPPORT), when: [
+                    .int(0, equals: family), typeIs, ArgumentCondition(2, .greaterOrEqual, UInt64(protocolNumber + 1)),
                 ]))
+                for other in CInt(1)..<protocolNumber {
+                    rules.append(SyscallRule("socket", .fail(EPROTONOSUPPORT), when: [.int(0, equals: family), typeIs, .int(2, equals: other)]))
+                }
             }
         }
         // Sticky options that route an approved packet elsewhere: IPv4 source
-        // routes (IP_OPTIONS) and IPv6 routing headers (IPV6_RTHDR and the
-        // destination options that carry one).
+        // routes (IP_OPTIONS) and IPv6 routing headers, directly or through
+        // the destination and hop-by-hop options and the RFC 2292 option
+        // block that carries them.
         let stickyRouting: [(level: CInt, name: CInt)] = [
             (CInt(IPPROTO_IP), 4 /* IP_OPTIONS */),
-            (CInt(IPPROTO_IPV6), 57 /* IPV6_RTHDR */),
-            (CInt(IPPROTO_IPV6), 55 /* IPV6_RTHDRDSTOPTS */),
-            (CInt(IPPROTO_IPV6), 59 /* IPV6_DSTOPTS */),
+            (CInt(IPPROTO_IPV6), 6 /* IPV6_2292PKTOPTIONS */),
             (CInt(IPPROTO_IPV6), 54 /* IPV6_HOPOPTS */),
-            (CInt(IPPROTO_IPV6), 2 /* IPV6_2292PKTOPTIONS */),
-            (CInt(IPPROTO_IPV6), 5 /* IPV6_2292RTHDR */),
+            (CInt(IPPROTO_IPV6), 55 /* IPV6_RTHDRDSTOPTS */),
+            (CInt(IPPROTO_IPV6), 57 /* IPV6_RTHDR */),
+            (CInt(IPPROTO_IPV6), 59 /* IPV6_DSTOPTS */),
         ]
         for option in stickyRouting {
-            rules.append(SyscallRule("setsockopt", .fail(EPERM), when: [
-                ArgumentCondition(1, .equal, UInt64(option.level)),
-                ArgumentCondition(2, .equal, UInt64(option.name)),
-            ]))
+            rules.append(SyscallRule("setsockopt", .fail(EPERM), when: [.int(1, equals: option.level), .int(2, equals: option.name)]))
         }
         return SyscallTable(rules: rules, foreignABIAction: .fail(ENOSYS))
     }

@@ -24,13 +24,17 @@ struct ControlMessages: ~Copyable {
         var offset = 0
         while offset + headerSize <= length {
             let header = bytes.loadUnaligned(fromByteOffset: offset, as: cmsghdr.self)
+            // cmsg_len is the agent's: compared without overflow.
+            guard UInt(bitPattern: header.cmsg_len) <= UInt(length - offset) else { return .failure(.invalidArgument) }
             let messageLength = Int(header.cmsg_len)
-            guard messageLength >= headerSize, offset + messageLength <= length else { return .failure(.invalidArgument) }
+            guard messageLength >= headerSize else { return .failure(.invalidArgument) }
             let dataOffset = offset + Int(rt_cmsg_len(0))
             let dataLength = messageLength - Int(rt_cmsg_len(0))
             switch (header.cmsg_level, header.cmsg_type) {
             case (SOL_SOCKET, CInt(SCM_RIGHTS)) where socket.domain == AF_UNIX:
                 let count = dataLength / MemoryLayout<CInt>.size
+                // SCM_MAX_FD: the kernel takes at most 253 descriptors per message.
+                guard descriptors.count + count <= 253 else { return .failure(.invalidArgument) }
                 for i in 0..<count {
                     let at = dataOffset + i * MemoryLayout<CInt>.size
                     let theirs = bytes.loadUnaligned(fromByteOffset: at, as: CInt.self)
@@ -39,8 +43,8 @@ struct ControlMessages: ~Copyable {
                         let raw = ours.release()
                         descriptors.append(raw)
                         bytes.storeBytes(of: raw, toByteOffset: at, as: CInt.self)
-                    case .failure:
-                        return .failure(.badFileDescriptor)
+                    case .failure(let e):
+                        return .failure(e.rawValue == ESRCH ? .badFileDescriptor : e)
                     }
                 }
             case (CInt(IPPROTO_IP), let type) where Self.harmlessIPv4.contains(type) && socket.isInet:
@@ -52,7 +56,7 @@ struct ControlMessages: ~Copyable {
             default:
                 return .failure(.permissionDenied)
             }
-            offset += (messageLength + 7) & ~7
+            offset += min((messageLength + 7) & ~7, length - offset)
         }
         return .success(())
     }

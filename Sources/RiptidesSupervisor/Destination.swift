@@ -28,6 +28,8 @@ enum Destination: Sendable {
     /// A nameserver's port 53 that, in the agent's namespace, is riptides's
     /// DNS proxy: the query is decided by name there (netns tier).
     case resolverProxy
+    /// Any other way to a proxied nameserver's port 53: refused.
+    case resolverBypass(IPAddress)
     /// A socket protocol the policy does not understand (MPTCP, SCTP, ping…).
     case unsupportedProtocol(String)
     /// The kernel would fail the call with this errno before sending.

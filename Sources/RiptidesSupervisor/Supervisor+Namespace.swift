@@ -105,14 +105,13 @@ extension Supervisor {
         }
     }
 
-    /// Netns tier connect: connect a host socket (non-blocking, so a silent
-    /// host cannot stall anyone), install it while it is still connecting,
+    /// Netns tier connect: connect a host socket (non-blocking, so the
+    /// connection starts at once), install it while it is still connecting,
     /// then answer as natively: `EINPROGRESS` for a non-blocking socket; for
-    /// a blocking one, let the agent's own connect run again on the
-    /// installed socket (`CONTINUE`), which waits for the connection already
-    /// under way with the agent's timeouts and signals and ignores the
-    /// address. Should a racing thread swap the slot first, that re-run
-    /// happens on a socket of the agent's namespace, which reaches nothing.
+    /// a blocking one (on a worker thread), wait for the connection with the
+    /// agent's `SO_SNDTIMEO` and answer its result. The agent's call is never
+    /// let run again in the kernel (`CONTINUE`): a racing thread could have
+    /// swapped the slot and rewritten the address by then.
     func replaceAndConnect(_ job: Job, agentSocket: borrowing FileDescriptor, copy: AddressCopy,
                            destination: Destination) -> Answer {
         let fresh: FileDescriptor
@@ -137,8 +136,32 @@ extension Supervisor {
             _ = rt_fcntl_int(fd, F_SETFL, flags & ~O_NONBLOCK)
         }
         if case .failure(let e) = install(fresh, for: job, agentSocket: agentSocket) { return .error(e) }
-        if job.identity.nonBlocking { return inProgress ? .error(Errno(rawValue: EINPROGRESS)) : .value(0) }
-        return inProgress ? .continueCall : .value(0)
+        if !inProgress { return .value(0) }
+        if job.identity.nonBlocking { return .error(Errno(rawValue: EINPROGRESS)) }
+        return awaitConnection(fd)
+    }
+
+    /// Waits for a connection under way on `fd` as a blocking connect would:
+    /// up to `SO_SNDTIMEO` (then `EINPROGRESS`, as natively), and answers
+    /// its outcome from `SO_ERROR`.
+    func awaitConnection(_ fd: CInt) -> Answer {
+        var timeout = timeval()
+        var length = socklen_t(MemoryLayout<timeval>.size)
+        let milliseconds: CInt
+        if getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, &length) == 0 && (timeout.tv_sec > 0 || timeout.tv_usec > 0) {
+            milliseconds = CInt(clamping: timeout.tv_sec * 1000 + timeout.tv_usec / 1000)
+        } else {
+            milliseconds = -1
+        }
+        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        var ready: CInt
+        repeat { ready = poll(&entry, 1, milliseconds) } while ready < 0 && errno == EINTR
+        if ready == 0 { return .error(Errno(rawValue: EINPROGRESS)) }
+        switch SocketOption.integer(fd, level: SOL_SOCKET, name: SO_ERROR) {
+        case .success(0): return .value(0)
+        case .success(let e): return .error(Errno(rawValue: e))
+        case .failure(let e): return .error(e)
+        }
     }
 }
 
@@ -171,9 +194,6 @@ extension Supervisor {
 enum Answer {
     case value(Int64)
     case error(Errno)
-    /// Let the agent's call run in the kernel (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`).
-    /// Used only in the netns tier, on a socket riptides installed.
-    case continueCall
 
     init(_ result: Result<Int64, Errno>) {
         switch result {

@@ -36,6 +36,7 @@ extension Supervisor {
         defer { payload.deallocate() }
         let data = UnsafeMutableRawBufferPointer(rebasing: payload[0..<length])
         if case .failure(let e) = job.memory.read(from: job.args.1, into: data) { return .failure(e) }
+        guard isValid(job.id) else { return .failure(.noSuchProcess) }
 
         let replacement: CInt?
         switch hostSocketForSend(job, destination: destination, agentSocket: socket) {
@@ -81,7 +82,7 @@ extension Supervisor {
         var replacement: CInt?
         defer { if let replacement { close(replacement) } }
         while sent < count {
-            let entry = job.args.1 + UInt64(sent * stride)
+            let entry = job.args.1 &+ UInt64(sent * stride)
             let header: msghdr
             switch job.memory.read(msghdr.self, from: entry) {
             case .success(let h): header = h
@@ -91,7 +92,7 @@ extension Supervisor {
             case .success(let n):
                 var length = UInt32(truncatingIfNeeded: n)
                 let offset = UInt64(MemoryLayout<rt_mmsghdr>.offset(of: \.msg_len)!)
-                _ = withUnsafeBytes(of: &length) { job.memory.write($0, to: entry + offset) }
+                _ = withUnsafeBytes(of: &length) { job.memory.write($0, to: entry &+ offset) }
                 sent += 1
             case .failure(let e):
                 return sent > 0 ? .success(Int64(sent)) : .failure(e)
@@ -117,15 +118,16 @@ extension Supervisor {
             let interpreted = copy.withBytes { bytes in
                 Destination.interpret(bytes, socket: job.identity, call: job.call, flags: job.flags) { workingDirectory(of: job.tid) }
             }
-            destination = replacement == nil ? routed(interpreted, job: job, socket: socket) : interpreted
+            destination = routed(interpreted, job: job, socket: socket, replaced: replacement != nil)
         } else {
             destination = .connectedPeer
         }
         if case .fail(let e) = decide(destination, job: job) { return .failure(e) }
 
         // Data: every iovec gathered into one buffer.
+        // msg_iovlen is the agent's: compare it unsigned, before any use.
+        guard UInt(bitPattern: header.msg_iovlen) <= UInt(maximumVectors) else { return .failure(.messageTooLong) }
         let vectorCount = Int(header.msg_iovlen)
-        guard vectorCount <= maximumVectors else { return .failure(.messageTooLong) }
         var vectors = [iovec](repeating: iovec(), count: vectorCount)
         if vectorCount > 0 {
             let result = vectors.withUnsafeMutableBytes {
@@ -133,11 +135,12 @@ extension Supervisor {
             }
             if case .failure(let e) = result { return .failure(e) }
         }
+        // Lengths are the agent's too: a negative one is EINVAL (as the
+        // kernel says), and the sum stops growing past the payload limit.
         var total = 0
         for v in vectors {
             guard v.iov_len >= 0 else { return .failure(.invalidArgument) }
-            total += v.iov_len
-            if total > maximumPayload { break }
+            total = min(total + min(v.iov_len, maximumPayload + 1), maximumPayload + 1)
         }
         if total > maximumPayload && !job.identity.isStream { return .failure(.messageTooLong) }
         let length = min(total, maximumPayload)
@@ -170,6 +173,9 @@ extension Supervisor {
             case .failure(let e): return .failure(e)
             }
         }
+        // Every read of the agent's memory is done: check the caller is still
+        // the thread that asked (its tid may have been reused), then act.
+        guard isValid(job.id) else { return .failure(.noSuchProcess) }
         let fd = replacement ?? socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
         let hasName = namePointer != 0 && header.msg_namelen > 0
         var vector = iovec(iov_base: payload.baseAddress, iov_len: length)

@@ -110,12 +110,10 @@ public final class Supervisor: Sendable {
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
         // A call that may block must not hold up anyone else's decision
-        // (threat model item 7). In the netns tier a connect from the
-        // agent's namespace never blocks: it is served by a non-blocking
-        // host socket.
-        let replacedConnect = call == .connect && identity.isInet && hostNamespaceCookie != nil
-        let mayBlock = call != .listen && !replacedConnect && identity.isStream && !identity.nonBlocking
-            && flagsArgument & CInt(MSG_DONTWAIT) == 0
+        // (threat model item 7): a blocking stream socket's connect or send,
+        // and a send on a blocking unix datagram socket (a full receiver).
+        let mayBlock = call != .listen && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
+            && (identity.isStream || identity.domain == AF_UNIX)
         // A unix call made for the agent by a root riptides runs with the
         // agent's credentials, which are per thread: it needs a thread of its
         // own, which ends with the call.
@@ -161,9 +159,6 @@ public final class Supervisor: Sendable {
         }
         switch answer {
         case .value(let value): respond(job.id, value: value)
-        case .continueCall:
-            var response = seccomp_notif_resp(id: job.id, val: 0, error: 0, flags: UInt32(SECCOMP_USER_NOTIF_FLAG_CONTINUE))
-            _ = rt_notif_send(listener, &response)
         case .error(let e):
             if e.rawValue == EPIPE && job.call.isSend && job.flags & CInt(MSG_NOSIGNAL) == 0 {
                 // Natively the failing send raises SIGPIPE in the caller.
@@ -181,7 +176,7 @@ public final class Supervisor: Sendable {
     func decide(_ destination: Destination, job: Job) -> Outcome {
         switch destination {
         case .inet(let address, let port, let proto):
-            let names = hosts.names(for: address)
+            let names = hosts.names(for: address.unmappedIPv4 ?? address)
             let decision = policy.evaluate(address: address, port: port, protocol: proto, hosts: names)
             audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: proto.rawValue, address: address.description, port: port,
@@ -201,6 +196,11 @@ public final class Supervisor: Sendable {
                            protocol: "netlink", address: "netlink:\(peer)", port: nil, host: nil,
                            verdict: .deny, rule: nil, reason: "netlink messages go only to the kernel", mode: mode)
             return outcome(.deny)
+        case .resolverBypass(let address):
+            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+                           protocol: job.identity.protocolName, address: address.description, port: 53, host: nil, verdict: .deny, rule: nil,
+                           reason: "DNS to this nameserver goes through riptides's proxy, over UDP only", mode: mode)
+            return .fail(.permissionDenied)
         case .unsupportedProtocol(let name):
             audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: name, address: "", port: nil, host: nil, verdict: .deny, rule: nil,
@@ -223,13 +223,18 @@ public final class Supervisor: Sendable {
         return credentials.assume(body)
     }
 
-    /// A query to a proxied nameserver from a socket still in the agent's
-    /// namespace goes to the DNS proxy, which decides by name. From a host
-    /// socket it would reach the real nameserver: the profile decides that.
-    func routed(_ destination: Destination, job: Job, socket: borrowing FileDescriptor) -> Destination {
-        guard !proxiedResolvers.isEmpty, case .inet(let address, 53, .udp) = destination,
-              proxiedResolvers.contains(address), needsHostSocket(job, socket: socket) else { return destination }
-        return .resolverProxy
+    /// A proxied nameserver's port 53 is reached only through the DNS
+    /// proxy: a UDP query from a socket still in the agent's namespace goes
+    /// there; anything else to it (TCP, a host socket, an IPv4-mapped
+    /// spelling of it) would reach the real nameserver with an unchecked
+    /// name, and is refused whatever the profile says.
+    /// `replaced`: the call already goes out on a host socket riptides
+    /// installed (a later message of the same sendmmsg).
+    func routed(_ destination: Destination, job: Job, socket: borrowing FileDescriptor, replaced: Bool = false) -> Destination {
+        guard !proxiedResolvers.isEmpty, case .inet(let address, 53, let proto) = destination,
+              proxiedResolvers.contains(address.unmappedIPv4 ?? address) else { return destination }
+        if proto == .udp && !replaced && needsHostSocket(job, socket: socket) { return .resolverProxy }
+        return .resolverBypass(address)
     }
 
     private func outcome(_ verdict: Verdict) -> Outcome {

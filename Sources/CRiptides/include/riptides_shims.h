@@ -188,6 +188,12 @@ int rt_can_create_user_namespace(void);
    switch back. Returns 0, or -1 with errno. */
 int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t count);
 
+/* Fail closed on an internal fault: a crash in any riptides thread ends the
+   whole process at once (one line on stderr, exit 125), so the listener
+   closes and every trapped call of the agent fails with ENOSYS, instead of
+   a dead supervisor thread leaving the agent hanging. */
+void rt_install_crash_handlers(void);
+
 /* Block every signal in the calling thread, returning the old mask in *old. */
 int rt_block_all_signals(sigset_t *old);
 
