@@ -4,6 +4,7 @@ malware doing DNS exfiltration would.
 
   dns_client.py SERVER NAME...                 query each NAME (type A), print NAME=rcodeN answers=K [address]
   dns_client.py SERVER NAME --connect PORT     then connect to the first address over TCP and send "hello"
+  dns_client.py SERVER NAME --via mapped|tcp   send the query another way: UDP to ::ffff:SERVER, or over TCP
 """
 import socket
 import struct
@@ -27,8 +28,31 @@ def query(server, name):
     return address or None
 
 
+def query_via(server, name, via):
+    header = struct.pack(">HHHHHH", 0x2c2c, 0x0100, 1, 0, 0, 0)
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00\x00\x01\x00\x01"
+    try:
+        if via == "mapped":
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.settimeout(2)
+            s.sendto(header + question, ("::ffff:" + server, 53))
+            data, _ = s.recvfrom(4096)
+            print(f"{name}=rcode{data[3] & 0xF}", flush=True)
+        else:
+            with socket.create_connection((server, 53), timeout=2) as s:
+                s.sendall(struct.pack(">H", len(header + question)) + header + question)
+                data = s.recv(4096)
+                print(f"{name}=tcp answered {len(data)}", flush=True)
+    except OSError as error:
+        print(f"{name}=errno{error.errno}", flush=True)
+
+
 def main():
     server, rest = sys.argv[1], sys.argv[2:]
+    if "--via" in rest:
+        i = rest.index("--via")
+        query_via(server, rest[0], rest[i + 1])
+        return
     port = None
     if "--connect" in rest:
         i = rest.index("--connect")

