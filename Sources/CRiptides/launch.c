@@ -245,11 +245,13 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
         }
     }
     if (req->gid >= 0 || req->uid >= 0) {
-        if (setgroups((size_t)req->group_count, req->groups) != 0)
+        /* Raw system calls: glibc's wrappers would try to reach the parent's
+           other threads (setxid broadcast) and can hang in this child. */
+        if (syscall(SYS_setgroups, (size_t)req->group_count, req->groups) != 0)
             child_fail(report_fd, RT_STAGE_CREDENTIALS, errno);
-        if (req->gid >= 0 && setresgid((gid_t)req->gid, (gid_t)req->gid, (gid_t)req->gid) != 0)
+        if (req->gid >= 0 && syscall(SYS_setresgid, (gid_t)req->gid, (gid_t)req->gid, (gid_t)req->gid) != 0)
             child_fail(report_fd, RT_STAGE_CREDENTIALS, errno);
-        if (req->uid >= 0 && setresuid((uid_t)req->uid, (uid_t)req->uid, (uid_t)req->uid) != 0)
+        if (req->uid >= 0 && syscall(SYS_setresuid, (uid_t)req->uid, (uid_t)req->uid, (uid_t)req->uid) != 0)
             child_fail(report_fd, RT_STAGE_CREDENTIALS, errno);
     }
     if (req->drop_capabilities && drop_capabilities(req->keep_capabilities) != 0)

@@ -15,11 +15,19 @@ struct AgentCredentials: Equatable {
         let fd = open("/proc/\(tid)/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        let n = read(fd, &bytes, bytes.count)
-        guard n > 0 else { return nil }
+        // Read to the end: a long Groups: line must not be cut short (a cut
+        // gid would be another group).
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
+        }
+        guard !bytes.isEmpty else { return nil }
         var uid: UInt32?, gid: UInt32?, groups: [UInt32] = []
-        for line in String(decoding: bytes[0..<n], as: UTF8.self).split(separator: "\n") {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             guard let key = fields.first else { continue }
             // Uid:/Gid: are real, effective, saved, filesystem: the effective

@@ -27,6 +27,14 @@ enum DNSMessage {
         return Question(name: name, type: count(message, at: offset))
     }
 
+    /// The one question a response repeats (nil when it has not exactly one).
+    static func question(ofResponse message: [UInt8]) -> Question? {
+        guard message.count >= 12, count(message, at: 4) == 1 else { return nil }
+        var offset = 12
+        guard let name = readName(message, at: &offset), offset + 4 <= message.count else { return nil }
+        return Question(name: name, type: count(message, at: offset))
+    }
+
     /// A response to `query` with RCODE 5 (REFUSED) and no records.
     static func refused(_ query: [UInt8]) -> [UInt8] {
         var offset = 12

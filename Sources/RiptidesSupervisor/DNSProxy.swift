@@ -29,6 +29,7 @@ public final class DNSProxy: Sendable {
         var client: sockaddr_in
         var server: Int
         var name: String
+        var type: UInt16
         var sent: timespec
     }
 
@@ -38,7 +39,6 @@ public final class DNSProxy: Sendable {
     private let audit: AuditLog
     private let bindings: HostNameBindings
     private let pending = Mutex<[UInt16: Pending]>([:])
-    private let nextID = Atomic<UInt16>(UInt16.random(in: 0...UInt16.max))
 
     /// Takes ownership of the agent-side sockets; `upstream` addresses are
     /// the nameservers, in the same order.
@@ -75,6 +75,8 @@ public final class DNSProxy: Sendable {
     }
 
     private func run() {
+        var lastExpiry = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &lastExpiry)
         var fds: [pollfd] = servers.flatMap {
             [pollfd(fd: $0.agentSide, events: Int16(POLLIN), revents: 0), pollfd(fd: $0.upstream, events: Int16(POLLIN), revents: 0)]
         }
@@ -82,7 +84,12 @@ public final class DNSProxy: Sendable {
         while true {
             let ready = poll(&fds, nfds_t(fds.count), 1000)
             if ready < 0 && errno != EINTR { return }
-            expire()
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if now.tv_sec > lastExpiry.tv_sec {
+                expire(now: now)
+                lastExpiry = now
+            }
             guard ready > 0 else { continue }
             for (index, entry) in fds.enumerated() where entry.revents & Int16(POLLIN) != 0 {
                 let server = index / 2
@@ -118,10 +125,23 @@ public final class DNSProxy: Sendable {
             reply(DNSMessage.refused(message), to: client, via: server)
             return
         }
-        let id = nextID.add(1, ordering: .relaxed).newValue
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
-        pending.withLock { $0[id] = Pending(originalID: originalID, client: client, server: server, name: question.name, sent: now) }
+        // A fresh random ID per forwarded query; a busy table refuses rather
+        // than overwrite a query still waiting for its answer.
+        let entry = Pending(originalID: originalID, client: client, server: server, name: question.name,
+                            type: question.type, sent: now)
+        let id: UInt16? = pending.withLock { table in
+            for _ in 0..<8 {
+                let candidate = UInt16.random(in: 0...UInt16.max)
+                if table[candidate] == nil { table[candidate] = entry; return candidate }
+            }
+            return nil
+        }
+        guard let id else {
+            reply(DNSMessage.refused(message), to: client, via: server)
+            return
+        }
         DNSMessage.setID(id, in: &message)
         _ = message.withUnsafeBytes { send(servers[server].upstream, $0.baseAddress, $0.count, CInt(MSG_DONTWAIT)) }
     }
@@ -132,8 +152,15 @@ public final class DNSProxy: Sendable {
         let n = buffer.withUnsafeMutableBytes { recv(servers[server].upstream, $0.baseAddress, $0.count, CInt(MSG_DONTWAIT)) }
         guard n >= 12 else { return }
         var message = Array(buffer[0..<n])
-        guard let id = DNSMessage.id(message), let entry = pending.withLock({ $0.removeValue(forKey: id) }),
-              entry.server == server else { return }
+        // Only the answer to the question asked, from the server asked.
+        guard let id = DNSMessage.id(message), message[2] & 0x80 != 0 else { return }
+        let question = DNSMessage.question(ofResponse: message)
+        let entry: Pending? = pending.withLock { table in
+            guard let waiting = table[id], waiting.server == server,
+                  question == DNSMessage.Question(name: waiting.name, type: waiting.type) else { return nil }
+            return table.removeValue(forKey: id)
+        }
+        guard let entry else { return }
         bindings.bind(DNSMessage.addresses(inResponse: message), to: entry.name)
         DNSMessage.setID(entry.originalID, in: &message)
         reply(message, to: entry.client, via: server)
@@ -152,9 +179,7 @@ public final class DNSProxy: Sendable {
     }
 
     /// Forgets queries unanswered for 30 s (the resolver has given up).
-    private func expire() {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
+    private func expire(now: timespec) {
         pending.withLock { table in
             table = table.filter { now.tv_sec - $0.value.sent.tv_sec < 30 }
         }

@@ -126,7 +126,14 @@ public final class Supervisor: Sendable {
                 let pidfd = FileDescriptor(adopting: pidRaw), socket = FileDescriptor(adopting: socketRaw)
                 self.perform(job, pidfd: pidfd, socket: socket)
             }
-            if switchesCredentials { Thread.detach(work) } else { workers.submit(work) }
+            let started = switchesCredentials ? Thread.detach(work) : workers.submit(work)
+            // No thread to be had (the agent may have exhausted them): the
+            // call fails as a kernel short of resources would have it.
+            if !started {
+                close(pidRaw)
+                close(socketRaw)
+                respond(request.id, error: Errno(rawValue: EAGAIN))
+            }
         } else {
             perform(job, pidfd: pidfd, socket: socket)
         }

@@ -10,8 +10,11 @@ enum Thread {
     }
 
     /// Starts `body` on a new detached thread with every signal blocked
-    /// (signals are the main thread's business).
-    static func detach(_ body: @escaping @Sendable () -> Void) {
+    /// (signals are the main thread's business). False when no thread could
+    /// be made (the caller decides; the work never runs on the caller's
+    /// thread, which may be the one receiving notifications).
+    @discardableResult
+    static func detach(_ body: @escaping @Sendable () -> Void) -> Bool {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
@@ -29,8 +32,9 @@ enum Thread {
         pthread_sigmask(SIG_SETMASK, &old, nil)
         pthread_attr_destroy(&attributes)
         if rc != 0 {
-            // No thread could be made: run here rather than drop the work.
-            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
+            Unmanaged<Box>.fromOpaque(box).release()
+            return false
         }
+        return true
     }
 }

@@ -25,17 +25,23 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Runs `work` on a waiting thread when there are at least as many
-    /// waiting threads as queued jobs, else on a new thread.
-    func submit(_ work: @escaping @Sendable () -> Void) {
+    /// waiting threads as queued jobs, else on a new thread. False when a
+    /// thread was needed and none could be made (`work` will not run).
+    func submit(_ work: @escaping @Sendable () -> Void) -> Bool {
         pthread_mutex_lock(mutex)
         queue.append(work)
         if idle >= queue.count {
             pthread_cond_signal(wakeUp)
             pthread_mutex_unlock(mutex)
-        } else {
-            pthread_mutex_unlock(mutex)
-            Thread.detach { [self] in self.workerLoop() }
+            return true
         }
+        pthread_mutex_unlock(mutex)
+        if Thread.detach({ [self] in self.workerLoop() }) { return true }
+        pthread_mutex_lock(mutex)
+        // Take back the newest job (ours, or one just like it: none has run).
+        let taken = queue.popLast() != nil
+        pthread_mutex_unlock(mutex)
+        return !taken
     }
 
     private func workerLoop() {
