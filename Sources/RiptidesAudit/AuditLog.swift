@@ -47,13 +47,15 @@ public final class AuditLog: Sendable {
     }
 
     /// Logs one decision on a trapped call. `address` is the destination as
-    /// the agent gave it (for unix sockets, the path).
+    /// the agent gave it (for unix sockets, the path). `tid` is the calling
+    /// thread, logged when it is not the process's main thread.
     public func decision(
-        event: String, pid: Int32?, exe: String?, protocol: String, address: String, port: UInt16?,
+        event: String, pid: Int32?, tid: Int32? = nil, exe: String?, protocol: String, address: String, port: UInt16?,
         host: String?, verdict: Verdict, rule: String?, reason: String, mode: ProfileMode
     ) {
         var line = begin(event)
         line.add("pid", pid)
+        if let tid, tid != pid { line.add("tid", tid) }
         line.add("exe", exe)
         line.add("protocol", `protocol`)
         line.add("address", address)

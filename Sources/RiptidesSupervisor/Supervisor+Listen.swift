@@ -18,7 +18,7 @@ extension Supervisor {
             let port: UInt16? = withUnsafeMutablePointer(to: &local) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.rawValue, $0, &length) }
             } == 0 ? withUnsafeBytes(of: local) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) } : nil
-            audit.decision(event: "listen", pid: job.tid, exe: ProcFS.executable(of: job.tid),
+            audit.decision(event: "listen", pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: job.identity.protocolName, address: job.identity.domain == AF_INET6 ? "::" : "0.0.0.0",
                            port: port, host: nil, verdict: .deny, rule: nil,
                            reason: "inbound connections are not allowed by any profile", mode: mode)

@@ -185,31 +185,31 @@ public final class Supervisor: Sendable {
         case .inet(let address, let port, let proto):
             let names = hosts.names(for: address.unmappedIPv4 ?? address)
             let decision = policy.evaluate(address: address, port: port, protocol: proto, hosts: names)
-            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+            audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: proto.rawValue, address: address.description, port: port,
                            host: names.first, verdict: decision.verdict, rule: decision.rule,
                            reason: decision.reason, mode: mode)
             return outcome(decision.verdict)
         case .unix(let path):
             let decision = policy.evaluate(unixPath: path)
-            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+            audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: "unix", address: "unix:" + path, port: nil, host: nil,
                            verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
             return outcome(decision.verdict)
         case .netlinkKernel, .disconnect, .connectedPeer, .resolverProxy:
             return .perform
         case .netlinkPeer(let peer):
-            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+            audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: "netlink", address: "netlink:\(peer)", port: nil, host: nil,
                            verdict: .deny, rule: nil, reason: "netlink messages go only to the kernel", mode: mode)
             return outcome(.deny)
         case .resolverBypass(let address):
-            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+            audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: job.identity.protocolName, address: address.description, port: 53, host: nil, verdict: .deny, rule: nil,
                            reason: "DNS to this nameserver goes through riptides's proxy, over UDP only", mode: mode)
             return .fail(.permissionDenied)
         case .unsupportedProtocol(let name):
-            audit.decision(event: job.call.rawValue, pid: job.tid, exe: ProcFS.executable(of: job.tid),
+            audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: name, address: "", port: nil, host: nil, verdict: .deny, rule: nil,
                            reason: "protocol \(name) is not one a profile can allow (tcp, udp, unix)", mode: mode)
             return outcome(.deny)

@@ -10,4 +10,19 @@ public enum ProcFS {
             return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), as: UTF8.self)
         }
     }
+
+    /// The process (thread group) that thread `tid` belongs to, from the
+    /// `Tgid:` line near the top of `/proc/TID/status`; nil when unreadable.
+    public static func processID(ofThread tid: Int32) -> Int32? {
+        let fd = open("/proc/\(tid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { buffer -> Int32? in
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            guard n > 0 else { return nil }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self)
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }) else { return nil }
+            return Int32(line.dropFirst(5).filter { $0 != " " && $0 != "\t" })
+        }
+    }
 }

@@ -29,6 +29,9 @@ struct ExecProcessTreeTests {
         let denied = try Harness.probe(profile: profile, ["threads", "127.0.0.1", "\(forbidden.port)", "8"])
         #expect((0..<8).allSatisfy { denied.reports["thread\($0)"] == "EPERM" })
         #expect(forbidden.arrivals == 0)
+        // The audit names the process, and the thread that made each call.
+        #expect(Set(denied.decisions.compactMap { $0["pid"] as? Int }).count == 1)
+        #expect(Set(denied.decisions.compactMap { $0["tid"] as? Int }).count == 8)
     }
 
     @Test("a double-forked daemon stays supervised and the session waits for it")
