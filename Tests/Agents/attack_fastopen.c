@@ -20,15 +20,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #ifndef MSG_FASTOPEN
 #define MSG_FASTOPEN 0x20000000
 #endif
-
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
 
 static void finish(int fd) {
     shutdown(fd, SHUT_WR);

@@ -24,18 +24,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
-
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
 
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: attack_inherit own|parent FDNUM MSG\n"); return 2; }

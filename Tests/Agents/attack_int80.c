@@ -27,6 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #define I386_SOCKETCALL 102
 #define I386_SOCKET 359
 #define I386_CONNECT 362
@@ -55,12 +57,6 @@ static long int80(long nr, long a, long b, long c, long d, long e, long f) {
 /* A raw system call result (-errno on failure) as a report line. */
 static void report_raw(const char *name, long ret) {
     if (ret < 0 && ret > -4096) printf("%s=%s\n", name, strerrorname_np((int)-ret));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
-
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
     else printf("%s=ok\n", name);
     fflush(stdout);
 }

@@ -24,6 +24,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425
 #endif
@@ -33,12 +35,6 @@
 #ifndef __NR_io_uring_register
 #define __NR_io_uring_register 427
 #endif
-
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
 
 /* A completion's result (-errno or a count) as a report line. */
 static void report_cqe(const char *name, int res) {

@@ -23,11 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
+#include "report.h"
 
 /* Reads from fd until `want` bytes or `ms` milliseconds pass. */
 static ssize_t read_for(int fd, char *buf, size_t want, int ms) {

@@ -29,18 +29,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
 #ifndef SECCOMP_RET_USER_NOTIF
 #define SECCOMP_RET_USER_NOTIF 0x7fc00000U
 #endif
-
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
 
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: attack_seccomp HOST PORT MSG\n"); return 2; }

@@ -21,11 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
+#include "report.h"
 
 static void touch(const char *dir, const char *name) {
     char path[4096];

@@ -38,6 +38,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -47,12 +49,6 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
-
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
 
 static void connect_to(const char *name, const char *host, int port, const char *msg) {
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };

@@ -16,11 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void report(const char *name, long rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
+#include "report.h"
 
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: attack_unspec HOST PORT MSG\n"); return 2; }

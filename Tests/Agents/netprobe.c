@@ -21,11 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void report(const char *name, int rc) {
-    if (rc < 0) printf("%s=%s\n", name, strerrorname_np(errno));
-    else printf("%s=ok\n", name);
-    fflush(stdout);
-}
+#include "report.h"
 
 /* Fills `ss` from HOST (IPv4 or IPv6 literal) and PORT; returns its length. */
 static socklen_t make_addr(const char *host, int port, struct sockaddr_storage *ss) {
