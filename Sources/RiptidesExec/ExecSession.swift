@@ -147,6 +147,7 @@ public enum ExecSession {
         if !configuration.quiet {
             printSummary(audit.summary, status: status, mode: configuration.mode)
         }
+        // The pidfd signals were forwarded through stays open until here.
         _ = process.pidfd
         return status
     }
