@@ -39,6 +39,7 @@ struct rt_child_report {
     int listener;
     int wait_killable;
     int dns[RT_MAX_DNS];
+    int dns_tcp[RT_MAX_DNS];
 };
 
 void rt_write_all(int fd, const void *buf, size_t len) {
@@ -95,7 +96,7 @@ static void close_all_but(int *keep, int n) {
 
 __attribute__((noreturn))
 static void child_fail(int report_fd, int stage, int error) {
-    struct rt_child_report r = { stage, error, -1, 0, { -1, -1, -1 } };
+    struct rt_child_report r = { stage, error, -1, 0, { -1, -1, -1 }, { -1, -1, -1 } };
     rt_write_all(report_fd, &r, sizeof r);
     _exit(stage == RT_STAGE_EXEC && (error == ENOENT || error == ENOTDIR) ? 127 :
           stage == RT_STAGE_EXEC ? 126 : 125);
@@ -160,17 +161,19 @@ static int loopback_alias(int index, uint32_t host_order) {
     return rc;
 }
 
-/* A UDP socket bound to `host_order`:53 in the agent's namespace: where the
-   agent's DNS queries arrive, for riptides to read. */
-static int dns_socket(uint32_t host_order) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+/* A UDP socket (or a listening TCP one) bound to `host_order`:53 in the
+   agent's namespace: where the agent's DNS queries arrive, for riptides. */
+static int dns_socket(uint32_t host_order, int type) {
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    int one = 1;
+    if (type == SOCK_STREAM) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in in;
     memset(&in, 0, sizeof in);
     in.sin_family = AF_INET;
     in.sin_port = htons(53);
     in.sin_addr.s_addr = htonl(host_order);
-    if (bind(fd, (struct sockaddr *)&in, sizeof in) != 0) {
+    if (bind(fd, (struct sockaddr *)&in, sizeof in) != 0 || (type == SOCK_STREAM && listen(fd, 16) != 0)) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -229,11 +232,13 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
         if (read_all(ack_fd, &mapped, 1) != 1 || mapped != 'm') child_fail(report_fd, RT_STAGE_USERNS, EPERM);
     }
     if (req->new_netns && loopback_up() != 0) child_fail(report_fd, RT_STAGE_NETNS, errno);
-    int dns[RT_MAX_DNS] = { -1, -1, -1 };
+    int dns[RT_MAX_DNS] = { -1, -1, -1 }, dns_tcp[RT_MAX_DNS] = { -1, -1, -1 };
     for (int i = 0; req->new_netns && i < req->dns_server_count && i < RT_MAX_DNS; i++) {
         if (loopback_alias(i, req->dns_servers[i]) != 0) child_fail(report_fd, RT_STAGE_DNS, errno);
-        dns[i] = dns_socket(req->dns_servers[i]);
+        dns[i] = dns_socket(req->dns_servers[i], SOCK_DGRAM);
         if (dns[i] < 0) child_fail(report_fd, RT_STAGE_DNS, errno);
+        dns_tcp[i] = dns_socket(req->dns_servers[i], SOCK_STREAM);
+        if (dns_tcp[i] < 0) child_fail(report_fd, RT_STAGE_DNS, errno);
     }
 
     if (req->drop_capabilities) {
@@ -281,12 +286,16 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
     /* Hand-off: the parent takes the listener with pidfd_getfd (write and
        read are not trapped), then this copy is closed so that exactly one
        stays open. */
-    struct rt_child_report r = { RT_STAGE_NONE, 0, (int)listener, wait_killable, { dns[0], dns[1], dns[2] } };
+    struct rt_child_report r = { RT_STAGE_NONE, 0, (int)listener, wait_killable, { dns[0], dns[1], dns[2] },
+                                 { dns_tcp[0], dns_tcp[1], dns_tcp[2] } };
     rt_write_all(report_fd, &r, sizeof r);
     char ack = 0;
     if (read_all(ack_fd, &ack, 1) != 1 || ack != 'k') child_fail(report_fd, RT_STAGE_HANDOFF, EPIPE);
     close((int)listener);
-    for (int i = 0; i < RT_MAX_DNS; i++) if (dns[i] >= 0) close(dns[i]);
+    for (int i = 0; i < RT_MAX_DNS; i++) {
+        if (dns[i] >= 0) close(dns[i]);
+        if (dns_tcp[i] >= 0) close(dns_tcp[i]);
+    }
     close(ack_fd);
 
     execve(req->path, req->argv, req->envp);
@@ -295,7 +304,7 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
 
 int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
     memset(res, 0, sizeof *res);
-    for (int i = 0; i < RT_MAX_DNS; i++) res->dns_sockets[i] = -1;
+    for (int i = 0; i < RT_MAX_DNS; i++) res->dns_sockets[i] = res->dns_tcp_sockets[i] = -1;
     res->pid = -1;
     res->pidfd = -1;
     res->listener = -1;
@@ -395,7 +404,8 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
     for (int i = 0; i < RT_MAX_DNS; i++) {
         if (r.dns[i] < 0) continue;
         res->dns_sockets[i] = (int)syscall(SYS_pidfd_getfd, pidfd, r.dns[i], 0);
-        if (res->dns_sockets[i] < 0) {
+        res->dns_tcp_sockets[i] = (int)syscall(SYS_pidfd_getfd, pidfd, r.dns_tcp[i], 0);
+        if (res->dns_sockets[i] < 0 || res->dns_tcp_sockets[i] < 0) {
             res->failed_stage = RT_STAGE_DNS;
             res->error = errno;
             goto fail;
@@ -416,7 +426,8 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
         res->listener = -1;
         for (int i = 0; i < RT_MAX_DNS; i++) {
             if (res->dns_sockets[i] >= 0) close(res->dns_sockets[i]);
-            res->dns_sockets[i] = -1;
+            if (res->dns_tcp_sockets[i] >= 0) close(res->dns_tcp_sockets[i]);
+            res->dns_sockets[i] = res->dns_tcp_sockets[i] = -1;
         }
         report[0] = -1;
         goto reap;
@@ -426,7 +437,8 @@ int rt_spawn(const struct rt_spawn_request *req, struct rt_spawn_result *res) {
 fail:
     for (int i = 0; i < RT_MAX_DNS; i++) {
         if (res->dns_sockets[i] >= 0) close(res->dns_sockets[i]);
-        res->dns_sockets[i] = -1;
+        if (res->dns_tcp_sockets[i] >= 0) close(res->dns_tcp_sockets[i]);
+        res->dns_sockets[i] = res->dns_tcp_sockets[i] = -1;
     }
     close(report[0]);
     if (ack[1] >= 0) close(ack[1]);

@@ -131,7 +131,8 @@ public enum ExecSession {
         let bindings = HostNameBindings()
         let proxied = Array(nameservers.filter { $0.ipv4Value != nil }.prefix(process.dnsSockets.count))
         if !process.dnsSockets.isEmpty {
-            DNSProxy(agentSockets: process.dnsSockets, nameservers: proxied, policy: configuration.policy,
+            DNSProxy(agentSockets: process.dnsSockets, tcpListeners: process.dnsTCPSockets, nameservers: proxied,
+                     policy: configuration.policy,
                      mode: configuration.mode, audit: audit, bindings: bindings).start()
         }
         let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,

@@ -44,6 +44,8 @@ public struct LaunchedProcess: ~Copyable {
     /// One UDP socket per `dnsServers` entry, bound to that address, port 53,
     /// in the agent's namespace (raw descriptors, owned by the caller).
     public let dnsSockets: [CInt]
+    /// The listening TCP sockets on the same addresses, in the same order.
+    public let dnsTCPSockets: [CInt]
 }
 
 /// Why the launch failed, with the stage and errno the child reported.
@@ -131,7 +133,8 @@ public enum Launcher {
             pidfd: FileDescriptor(adopting: result.pidfd),
             listener: FileDescriptor(adopting: result.listener),
             waitKillable: result.wait_killable != 0,
-            dnsSockets: withUnsafeBytes(of: result.dns_sockets) { Array($0.bindMemory(to: CInt.self)) }.filter { $0 >= 0 }
+            dnsSockets: withUnsafeBytes(of: result.dns_sockets) { Array($0.bindMemory(to: CInt.self)) }.filter { $0 >= 0 },
+            dnsTCPSockets: withUnsafeBytes(of: result.dns_tcp_sockets) { Array($0.bindMemory(to: CInt.self)) }.filter { $0 >= 0 }
         )
     }
 

@@ -21,6 +21,8 @@ public final class DNSProxy: Sendable {
         var address: IPAddress
         var agentSide: CInt
         var upstream: CInt
+        /// Listening for DNS over TCP (large answers), in the agent's namespace.
+        var tcpListener: CInt
     }
 
     /// A forwarded query waiting for its answer.
@@ -42,13 +44,13 @@ public final class DNSProxy: Sendable {
 
     /// Takes ownership of the agent-side sockets; `upstream` addresses are
     /// the nameservers, in the same order.
-    public init(agentSockets: [CInt], nameservers: [IPAddress], policy: EgressPolicy, mode: ProfileMode,
-                audit: AuditLog, bindings: HostNameBindings) {
+    public init(agentSockets: [CInt], tcpListeners: [CInt], nameservers: [IPAddress], policy: EgressPolicy,
+                mode: ProfileMode, audit: AuditLog, bindings: HostNameBindings) {
         var servers: [Server] = []
-        for (socket, address) in zip(agentSockets, nameservers) {
-            guard let v4 = address.ipv4Value else { close(socket); continue }
+        for ((socket, listener), address) in zip(zip(agentSockets, tcpListeners), nameservers) {
+            guard let v4 = address.ipv4Value else { close(socket); close(listener); continue }
             let upstream = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
-            guard upstream >= 0 else { close(socket); continue }
+            guard upstream >= 0 else { close(socket); close(listener); continue }
             var target = sockaddr_in()
             target.sin_family = sa_family_t(AF_INET)
             target.sin_port = UInt16(53).bigEndian
@@ -58,8 +60,10 @@ public final class DNSProxy: Sendable {
                     Glibc.connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            guard connected == 0 else { close(socket); close(upstream); continue }
-            servers.append(Server(address: address, agentSide: socket, upstream: upstream))
+            guard connected == 0 else { close(socket); close(upstream); close(listener); continue }
+            // Accepting must never block the proxy's one thread.
+            _ = rt_fcntl_int(listener, F_SETFL, O_NONBLOCK)
+            servers.append(Server(address: address, agentSide: socket, upstream: upstream, tcpListener: listener))
         }
         self.servers = servers
         self.policy = policy
@@ -78,7 +82,8 @@ public final class DNSProxy: Sendable {
         var lastExpiry = timespec()
         clock_gettime(CLOCK_MONOTONIC, &lastExpiry)
         var fds: [pollfd] = servers.flatMap {
-            [pollfd(fd: $0.agentSide, events: Int16(POLLIN), revents: 0), pollfd(fd: $0.upstream, events: Int16(POLLIN), revents: 0)]
+            [pollfd(fd: $0.agentSide, events: Int16(POLLIN), revents: 0), pollfd(fd: $0.upstream, events: Int16(POLLIN), revents: 0),
+             pollfd(fd: $0.tcpListener, events: Int16(POLLIN), revents: 0)]
         }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -92,8 +97,12 @@ public final class DNSProxy: Sendable {
             }
             guard ready > 0 else { continue }
             for (index, entry) in fds.enumerated() where entry.revents & Int16(POLLIN) != 0 {
-                let server = index / 2
-                if index % 2 == 0 { query(from: server, buffer: &buffer) } else { answer(from: server, buffer: &buffer) }
+                let server = index / 3
+                switch index % 3 {
+                case 0: query(from: server, buffer: &buffer)
+                case 1: answer(from: server, buffer: &buffer)
+                default: acceptTCP(on: server)
+                }
             }
         }
     }
@@ -111,18 +120,8 @@ public final class DNSProxy: Sendable {
         }
         guard n > 0 else { return }
         var message = Array(buffer[0..<n])
-        let address = servers[server].address
-        guard let question = DNSMessage.question(ofQuery: message), let originalID = DNSMessage.id(message) else {
-            audit.decision(event: "dns", pid: nil, exe: nil, protocol: "udp", address: address.description, port: 53,
-                           host: nil, verdict: .deny, rule: nil, reason: "not a DNS query with one question", mode: mode)
+        guard let question = admit(message, server: server, protocol: "udp"), let originalID = DNSMessage.id(message) else {
             if message.count >= 12 { reply(DNSMessage.refused(message), to: client, via: server) }
-            return
-        }
-        let decision = policy.evaluate(host: question.name, port: nil, protocol: nil)
-        audit.decision(event: "dns", pid: nil, exe: nil, protocol: "udp", address: address.description, port: 53,
-                       host: question.name, verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
-        guard decision.verdict == .allow || mode == .observe else {
-            reply(DNSMessage.refused(message), to: client, via: server)
             return
         }
         var now = timespec()
@@ -144,6 +143,102 @@ public final class DNSProxy: Sendable {
         }
         DNSMessage.setID(id, in: &message)
         _ = message.withUnsafeBytes { send(servers[server].upstream, $0.baseAddress, $0.count, CInt(MSG_DONTWAIT)) }
+    }
+
+    /// Decides on a query by its name (and audits it): the question when it
+    /// may be forwarded, nil when it is to be refused.
+    private func admit(_ message: [UInt8], server: Int, protocol transport: String) -> DNSMessage.Question? {
+        let address = servers[server].address.description
+        guard let question = DNSMessage.question(ofQuery: message) else {
+            audit.decision(event: "dns", pid: nil, exe: nil, protocol: transport, address: address, port: 53,
+                           host: nil, verdict: .deny, rule: nil, reason: "not a DNS query with one question", mode: mode)
+            return nil
+        }
+        let decision = policy.evaluate(host: question.name, port: nil, protocol: nil)
+        audit.decision(event: "dns", pid: nil, exe: nil, protocol: transport, address: address, port: 53,
+                       host: question.name, verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
+        return decision.verdict == .allow || mode == .observe ? question : nil
+    }
+
+    // MARK: DNS over TCP
+
+    /// A TCP connection from the agent (a resolver retrying a truncated
+    /// answer): served on a thread of its own, one query at a time.
+    private func acceptTCP(on server: Int) {
+        let client = accept(servers[server].tcpListener, nil, nil)
+        guard client >= 0 else { return }
+        _ = rt_fcntl_int(client, F_SETFD, FD_CLOEXEC)
+        if !Thread.detach({ [self] in self.serveTCP(client, server: server) }) { close(client) }
+    }
+
+    private func serveTCP(_ client: CInt, server: Int) {
+        defer { close(client) }
+        Self.setTimeouts(client, seconds: 10)
+        while let query = Self.readFrame(client) {
+            guard let question = admit(query, server: server, protocol: "tcp") else {
+                guard query.count >= 12, Self.writeFrame(DNSMessage.refused(query), to: client) else { return }
+                continue
+            }
+            guard var answer = forwardTCP(query, server: server), DNSMessage.id(answer) == DNSMessage.id(query),
+                  DNSMessage.question(ofResponse: answer) == question else { return }
+            bindings.bind(DNSMessage.addresses(inResponse: answer), to: question.name)
+            answer[0] = query[0]
+            answer[1] = query[1]
+            guard Self.writeFrame(answer, to: client) else { return }
+        }
+    }
+
+    /// One query over a fresh TCP connection to the nameserver, from here.
+    private func forwardTCP(_ query: [UInt8], server: Int) -> [UInt8]? {
+        guard let v4 = servers[server].address.ipv4Value else { return nil }
+        let upstream = Glibc.socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard upstream >= 0 else { return nil }
+        defer { close(upstream) }
+        Self.setTimeouts(upstream, seconds: 10)
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = UInt16(53).bigEndian
+        target.sin_addr.s_addr = v4.bigEndian
+        let connected = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0, Self.writeFrame(query, to: upstream) else { return nil }
+        return Self.readFrame(upstream)
+    }
+
+    private static func setTimeouts(_ fd: CInt, seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            _ = setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    /// A two-byte length, then that many bytes (RFC 1035 4.2.2).
+    private static func readFrame(_ fd: CInt) -> [UInt8]? {
+        guard let prefix = readExactly(fd, 2) else { return nil }
+        let length = Int(prefix[0]) << 8 | Int(prefix[1])
+        guard length >= 12 else { return nil }
+        return readExactly(fd, length)
+    }
+
+    private static func readExactly(_ fd: CInt, _ count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            got += n
+        }
+        return bytes
+    }
+
+    private static func writeFrame(_ message: [UInt8], to fd: CInt) -> Bool {
+        guard message.count <= 65535 else { return false }
+        let framed = [UInt8(message.count >> 8), UInt8(message.count & 0xff)] + message
+        return framed.withUnsafeBytes { writeAll(fd, $0) }.isSuccess
     }
 
     /// An answer from a nameserver: back to the agent that asked, with its

@@ -231,16 +231,16 @@ public final class Supervisor: Sendable {
     }
 
     /// A proxied nameserver's port 53 is reached only through the DNS
-    /// proxy: a UDP query from a socket still in the agent's namespace goes
-    /// there; anything else to it (TCP, a host socket, an IPv4-mapped
-    /// spelling of it) would reach the real nameserver with an unchecked
-    /// name, and is refused whatever the profile says.
+    /// proxy: a query over UDP or TCP from a socket still in the agent's
+    /// namespace goes there; from a host socket it would reach the real
+    /// nameserver with an unchecked name, and is refused whatever the
+    /// profile says.
     /// `replaced`: the call already goes out on a host socket riptides
     /// installed (a later message of the same sendmmsg).
     func routed(_ destination: Destination, job: Job, socket: borrowing FileDescriptor, replaced: Bool = false) -> Destination {
-        guard !proxiedResolvers.isEmpty, case .inet(let address, 53, let proto) = destination,
+        guard !proxiedResolvers.isEmpty, case .inet(let address, 53, _) = destination,
               proxiedResolvers.contains(address.unmappedIPv4 ?? address) else { return destination }
-        if proto == .udp && !replaced && needsHostSocket(job, socket: socket) { return .resolverProxy }
+        if !replaced && needsHostSocket(job, socket: socket) { return .resolverProxy }
         return .resolverBypass(address)
     }
 

@@ -53,3 +53,11 @@ public func valueOrErrno<I: FixedWidthInteger>(
         return .failure(error)
     }
 }
+
+extension Result {
+    /// Whether this is `.success`.
+    public var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}

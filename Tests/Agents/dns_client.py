@@ -42,7 +42,10 @@ def query_via(server, name, via):
             with socket.create_connection((server, 53), timeout=2) as s:
                 s.sendall(struct.pack(">H", len(header + question)) + header + question)
                 data = s.recv(4096)
-                print(f"{name}=tcp answered {len(data)}", flush=True)
+                if len(data) < 14:
+                    print(f"{name}=tcp closed", flush=True)
+                else:
+                    print(f"{name}=tcp rcode{data[2 + 3] & 0xF}", flush=True)
     except OSError as error:
         print(f"{name}=errno{error.errno}", flush=True)
 

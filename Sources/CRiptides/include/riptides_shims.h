@@ -116,8 +116,8 @@ struct rt_spawn_request {
     int new_userns;
     /* The netns tier's DNS proxy: for each IPv4 nameserver (host byte
        order), the child gives the namespace that address (on lo, unless it
-       is in 127/8) and binds a UDP socket to it, port 53, which riptides
-       takes like the listener. At most RT_MAX_DNS. */
+       is in 127/8) and binds a UDP socket and a listening TCP socket to it,
+       port 53, which riptides takes like the listener. At most RT_MAX_DNS. */
     const uint32_t *dns_servers;
     int dns_server_count;
 };
@@ -132,6 +132,7 @@ struct rt_spawn_result {
     int error;                   /* errno of the failed stage */
     int wait_killable;           /* 1 when WAIT_KILLABLE_RECV was accepted */
     int dns_sockets[RT_MAX_DNS]; /* riptides's copies, -1 when none */
+    int dns_tcp_sockets[RT_MAX_DNS]; /* the listening TCP sockets, same order */
 };
 
 /**
