@@ -87,6 +87,10 @@ public struct SyscallTable: Sendable {
             SyscallRule("io_uring_setup", .fail(ENOSYS)),
             SyscallRule("io_uring_enter", .fail(ENOSYS)),
             SyscallRule("io_uring_register", .fail(ENOSYS)),
+            // userfaultfd could hold the supervisor's reads of agent memory
+            // forever (a page never filled); so could /dev/userfaultfd.
+            SyscallRule("userfaultfd", .fail(EPERM)),
+            SyscallRule("ioctl", .fail(EPERM), when: [.int(1, equals: CInt(bitPattern: 0xAA00)) /* USERFAULTFD_IOC_NEW */]),
         ]
         // Socket families the policy understands: unix, inet, inet6 and netlink
         // (getaddrinfo asks the kernel for the host's addresses). Every other
@@ -100,6 +104,11 @@ public struct SyscallTable: Sendable {
             }
             rules.append(SyscallRule(call, .fail(EAFNOSUPPORT), when: [ArgumentCondition(0, .greaterOrEqual, UInt64(highestAllowed + 1))]))
         }
+        // Netlink: NETLINK_ROUTE only (what getaddrinfo uses); the other
+        // protocols (netfilter, audit, generic, xfrm, ...) configure the host.
+        rules.append(SyscallRule("socket", .fail(EPROTONOSUPPORT), when: [
+            .int(0, equals: AF_NETLINK), ArgumentCondition(2, .greaterOrEqual, 1),
+        ]))
         // Inet sockets: only TCP over SOCK_STREAM and UDP over SOCK_DGRAM
         // (protocol 0 or the protocol's number). Raw and packet types write
         // their own headers; SCTP (SOCK_SEQPACKET, or SOCK_STREAM with

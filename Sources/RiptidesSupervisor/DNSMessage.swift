@@ -20,8 +20,12 @@ enum DNSMessage {
 
     /// The one question of a standard query; nil for anything else (a
     /// response, several questions, a malformed name).
+    /// Only a standard query (opcode QUERY) with no answer or authority
+    /// records and at most one additional (EDNS OPT) record: nothing else
+    /// rides along to the nameserver.
     static func question(ofQuery message: [UInt8]) -> Question? {
-        guard message.count >= 12, message[2] & 0x80 == 0, count(message, at: 4) == 1 else { return nil }
+        guard message.count >= 12, message[2] & 0x80 == 0, message[2] & 0x78 == 0, count(message, at: 4) == 1,
+              count(message, at: 6) == 0, count(message, at: 8) == 0, count(message, at: 10) <= 1 else { return nil }
         var offset = 12
         guard let name = readName(message, at: &offset), offset + 4 <= message.count else { return nil }
         return Question(name: name, type: count(message, at: offset))
@@ -99,7 +103,11 @@ enum DNSMessage {
                 continue
             }
             guard length <= 63, position + 1 + length <= message.count else { return nil }
-            labels.append(String(decoding: message[(position + 1)...(position + length)], as: UTF8.self).lowercased())
+            // The name decided on must be the name sent: a label holding a
+            // dot, or a byte outside printable ASCII, would read as another.
+            let label = message[(position + 1)...(position + length)]
+            guard label.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ".") }) else { return nil }
+            labels.append(String(decoding: label.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }, as: UTF8.self))
             position += 1 + length
         }
         let name = labels.joined(separator: ".")

@@ -36,6 +36,9 @@ extension Supervisor {
         defer { payload.deallocate() }
         let data = UnsafeMutableRawBufferPointer(rebasing: payload[0..<length])
         if case .failure(let e) = job.memory.read(from: job.args.1, into: data) { return .failure(e) }
+        if job.identity.domain == AF_NETLINK && !NetlinkRequests.readOnly(UnsafeRawBufferPointer(data)) {
+            return .failure(.permissionDenied)
+        }
         guard isValid(job.id) else { return .failure(.noSuchProcess) }
 
         let replacement: CInt?
@@ -172,6 +175,10 @@ extension Supervisor {
             case .success(let r): replacement = r
             case .failure(let e): return .failure(e)
             }
+        }
+        if job.identity.domain == AF_NETLINK
+            && !NetlinkRequests.readOnly(UnsafeRawBufferPointer(rebasing: payload[0..<length])) {
+            return .failure(.permissionDenied)
         }
         // Every read of the agent's memory is done: check the caller is still
         // the thread that asked (its tid may have been reused), then act.

@@ -109,33 +109,28 @@ public final class Supervisor: Sendable {
         case .sendto, .sendmmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.3)
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
-        // A call that may block must not hold up anyone else's decision
-        // (threat model item 7): a blocking stream socket's connect or send,
-        // and a send on a blocking unix datagram socket (a full receiver).
-        let mayBlock = call != .listen && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
-            && (identity.isStream || identity.domain == AF_UNIX)
-        // A unix call made for the agent by a root riptides runs with the
-        // agent's credentials, which are per thread: it needs a thread of its
-        // own, which ends with the call.
+        // Nothing that reads the agent's memory or may block runs on this
+        // thread: a call on a blocking socket may wait for a silent host
+        // (threat model item 7), and any read of agent memory may wait on a
+        // page the agent never fills (FUSE in a nested namespace). Workers
+        // take every call. A unix call made for the agent by a root riptides
+        // runs with the agent's credentials, which are per thread: it gets a
+        // thread of its own, which ends with the call.
         let switchesCredentials = runsAsRoot && identity.domain == AF_UNIX
         let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument,
                       ownThread: switchesCredentials)
-        if mayBlock || switchesCredentials {
-            let pidRaw = pidfd.release(), socketRaw = socket.release()
-            let work: @Sendable () -> Void = { [self] in
-                let pidfd = FileDescriptor(adopting: pidRaw), socket = FileDescriptor(adopting: socketRaw)
-                self.perform(job, pidfd: pidfd, socket: socket)
-            }
-            let started = switchesCredentials ? Thread.detach(work) : workers.submit(work)
-            // No thread to be had (the agent may have exhausted them): the
-            // call fails as a kernel short of resources would have it.
-            if !started {
-                close(pidRaw)
-                close(socketRaw)
-                respond(request.id, error: Errno(rawValue: EAGAIN))
-            }
-        } else {
-            perform(job, pidfd: pidfd, socket: socket)
+        let pidRaw = pidfd.release(), socketRaw = socket.release()
+        let work: @Sendable () -> Void = { [self] in
+            let pidfd = FileDescriptor(adopting: pidRaw), socket = FileDescriptor(adopting: socketRaw)
+            self.perform(job, pidfd: pidfd, socket: socket)
+        }
+        let started = switchesCredentials ? Thread.detach(work) : workers.submit(work)
+        // No thread to be had (the agent may have exhausted them): the
+        // call fails as a kernel short of resources would have it.
+        if !started {
+            close(pidRaw)
+            close(socketRaw)
+            respond(request.id, error: Errno(rawValue: EAGAIN))
         }
     }
 
@@ -238,8 +233,10 @@ public final class Supervisor: Sendable {
     /// `replaced`: the call already goes out on a host socket riptides
     /// installed (a later message of the same sendmmsg).
     func routed(_ destination: Destination, job: Job, socket: borrowing FileDescriptor, replaced: Bool = false) -> Destination {
+        // Compared as the policy and the kernel see it: mapped and
+        // unspecified spellings (0.0.0.0 reaches 127.0.0.1) included.
         guard !proxiedResolvers.isEmpty, case .inet(let address, 53, _) = destination,
-              proxiedResolvers.contains(address.unmappedIPv4 ?? address) else { return destination }
+              proxiedResolvers.contains(EgressPolicy.normalize(address).address) else { return destination }
         if !replaced && needsHostSocket(job, socket: socket) { return .resolverProxy }
         return .resolverBypass(address)
     }

@@ -11,11 +11,28 @@ import struct
 import sys
 
 
+def labels(name):
+    """NAME split on dots; a backslash-escaped dot stays inside its label."""
+    parts, current, i = [], "", 0
+    while i < len(name):
+        if name[i] == "\\" and i + 1 < len(name):
+            current += name[i + 1]
+            i += 2
+            continue
+        if name[i] == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += name[i]
+        i += 1
+    return parts + [current]
+
+
 def query(server, name):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(3)
     header = struct.pack(">HHHHHH", 0x2b2b, 0x0100, 1, 0, 0, 0)
-    question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00\x00\x01\x00\x01"
+    question = b"".join(bytes([len(p)]) + p.encode() for p in labels(name)) + b"\x00\x00\x01\x00\x01"
     try:
         s.sendto(header + question, (server, 53))
         data, _ = s.recvfrom(4096)

@@ -115,4 +115,42 @@ struct DNSGateTests {
         usleep(300_000)
         #expect(nameserver.askedNames == [via == "tcp" ? "tcp api.allowed.example" : "api.allowed.example"])
     }
+
+    @Test("the name decided is the name sent: a label holding a dot is refused, not read as a name below an allowed domain")
+    func dottedLabel() throws {
+        let nameserver = try Nameserver(address: "127.0.0.81")
+        let profile = try Harness.profile("dns-dot", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [443]
+            """)
+        // Labels: "dot-secret", "attacker.allowed" (one label), "example".
+        let result = try Self.run(nameserver, profile: profile, ["dot-secret.attacker\\.allowed.example"])
+        #expect(result.reports.values.contains("rcode5 answers=0"), "\(result.stdout)")
+        usleep(200_000)
+        #expect(nameserver.askedNames.isEmpty, "\(nameserver.askedNames)")
+    }
+
+    @Test("a nameserver on 127.0.0.1 written as 0.0.0.0 still goes through the proxy, even with a profile rule for it")
+    func unspecifiedSpelling() throws {
+        let nameserver = try Nameserver(address: "127.0.0.1")
+        let profile = try Harness.profile("dns-zero", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: dns
+                to: [127.0.0.1]
+                ports: [53]
+            """)
+        var environment = ProcessInfo.processInfo.environment
+        environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
+        let result = try Harness.riptides(
+            ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
+             Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, "0.0.0.0", "zero-c2VjcmV0.attacker.example"],
+            environment: environment)
+        #expect(result.reports["zero-c2VjcmV0.attacker.example"] == "rcode5 answers=0", "\(result.stdout)")
+        usleep(200_000)
+        #expect(nameserver.askedNames.isEmpty, "\(nameserver.askedNames)")
+    }
 }

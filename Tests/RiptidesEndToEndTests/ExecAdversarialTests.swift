@@ -131,4 +131,29 @@ struct ExecAdversarialTests {
         #expect(forbidden.messages(settle: 0.5).isEmpty)
         #expect(forbidden.arrivals == 0)
     }
+
+    @Test("item 3, netlink runs with riptides's privileges: only read-only routing requests are sent for the agent; RTM_NEWADDR is EPERM and netfilter, generic and audit sockets cannot be made", arguments: [[], ["--user", "65534"]])
+    func netlinkConfiguration(user: [String]) throws {
+        guard user.isEmpty || geteuid() == 0 else { return }
+        let result = try Harness.riptides(["exec"] + user + ["--audit", "/dev/null", "--quiet", "--", try Harness.agent("attack_netlink")])
+        #expect(result.reports["route_socket"] == "ok", "\(result.stdout) \(result.stderr)")
+        #expect(result.reports["newaddr"] == "EPERM")
+        #expect(result.reports["added"] == nil)
+        #expect(result.reports["getaddr"] == "ok")
+        for proto in ["netfilter", "generic", "audit"] {
+            #expect(result.reports[proto] == "EPROTONOSUPPORT", "\(proto)")
+        }
+        // The host's lo did not get the address either.
+        var list: UnsafeMutablePointer<ifaddrs>?
+        #expect(getifaddrs(&list) == 0)
+        defer { freeifaddrs(list) }
+        var node = list
+        while let entry = node?.pointee {
+            if let address = entry.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
+                let value = UnsafeRawPointer(address).loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+                #expect(UInt32(bigEndian: value) != 0x0A0B_0C0D, "10.11.12.13 appeared on \(String(cString: entry.ifa_name))")
+            }
+            node = entry.ifa_next
+        }
+    }
 }
