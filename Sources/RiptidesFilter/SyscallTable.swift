@@ -73,6 +73,7 @@ public struct SyscallTable: Sendable {
     /// riptides's egress table: every call that can carry a destination is
     /// trapped, and the paths around those calls are closed.
     public static var egress: SyscallTable {
+        let newUserNamespace: UInt64 = 0x1000_0000  // CLONE_NEWUSER
         var rules: [SyscallRule] = [
             SyscallRule("connect", .notify),
             // A sendto without an address goes where the socket is already
@@ -87,10 +88,17 @@ public struct SyscallTable: Sendable {
             SyscallRule("io_uring_setup", .fail(ENOSYS)),
             SyscallRule("io_uring_enter", .fail(ENOSYS)),
             SyscallRule("io_uring_register", .fail(ENOSYS)),
-            // userfaultfd could hold the supervisor's reads of agent memory
-            // forever (a page never filled); so could /dev/userfaultfd.
+            // A page the agent never fills would hold the supervisor's read
+            // of agent memory forever: userfaultfd (and /dev/userfaultfd),
+            // or a FUSE mount, which needs a user namespace of the agent's
+            // own. So no new user namespaces (clone3 hides its flags from
+            // the filter: it answers ENOSYS, and the C library falls back
+            // to clone).
             SyscallRule("userfaultfd", .fail(EPERM)),
             SyscallRule("ioctl", .fail(EPERM), when: [.int(1, equals: CInt(bitPattern: 0xAA00)) /* USERFAULTFD_IOC_NEW */]),
+            SyscallRule("unshare", .fail(EPERM), when: [ArgumentCondition(0, .maskedEqual(mask: newUserNamespace), newUserNamespace)]),
+            SyscallRule("clone", .fail(EPERM), when: [ArgumentCondition(0, .maskedEqual(mask: newUserNamespace), newUserNamespace)]),
+            SyscallRule("clone3", .fail(ENOSYS)),
         ]
         // Socket families the policy understands: unix, inet, inet6 and netlink
         // (getaddrinfo asks the kernel for the host's addresses). Every other

@@ -109,16 +109,24 @@ public final class Supervisor: Sendable {
         case .sendto, .sendmmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.3)
         case .sendmsg: flagsArgument = CInt(truncatingIfNeeded: request.data.args.2)
         }
-        // Nothing that reads the agent's memory or may block runs on this
-        // thread: a call on a blocking socket may wait for a silent host
-        // (threat model item 7), and any read of agent memory may wait on a
-        // page the agent never fills (FUSE in a nested namespace). Workers
-        // take every call. A unix call made for the agent by a root riptides
-        // runs with the agent's credentials, which are per thread: it gets a
-        // thread of its own, which ends with the call.
+        // A call that may block must not hold up anyone else's decision
+        // (threat model item 7): a blocking stream socket's connect or send,
+        // and a send on a blocking unix datagram socket (a full receiver)
+        // go to workers. The rest is answered here, at once. (Reading the
+        // agent's memory cannot stall: the filter allows no userfaultfd and
+        // no user namespace, which FUSE would need.)
+        let mayBlock = call != .listen && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
+            && (identity.isStream || identity.domain == AF_UNIX)
+        // A unix call made for the agent by a root riptides runs with the
+        // agent's credentials, which are per thread: it gets a thread of its
+        // own, which ends with the call.
         let switchesCredentials = runsAsRoot && identity.domain == AF_UNIX
         let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument,
                       ownThread: switchesCredentials)
+        guard mayBlock || switchesCredentials else {
+            perform(job, pidfd: pidfd, socket: socket)
+            return
+        }
         let pidRaw = pidfd.release(), socketRaw = socket.release()
         let work: @Sendable () -> Void = { [self] in
             let pidfd = FileDescriptor(adopting: pidRaw), socket = FileDescriptor(adopting: socketRaw)

@@ -156,4 +156,14 @@ struct ExecAdversarialTests {
             node = entry.ifa_next
         }
     }
+
+    @Test("a page that never fills cannot be made: userfaultfd, /dev/userfaultfd and new user namespaces (for FUSE) all fail")
+    func noStallingPages() throws {
+        let result = try Harness.riptides(["exec", "--audit", "/dev/null", "--quiet", "--", try Harness.agent("attack_stall")])
+        #expect(result.reports["userfaultfd"] == "EPERM", "\(result.stdout)")
+        #expect(["EPERM", "absent"].contains(result.reports["dev_userfaultfd"]), "\(result.stdout)")
+        #expect(result.reports["unshare_user"] == "EPERM")
+        #expect(result.reports["clone_user"] == "EPERM")
+        #expect(result.reports["clone3"] == "ENOSYS")
+    }
 }
