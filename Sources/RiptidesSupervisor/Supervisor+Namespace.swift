@@ -28,8 +28,12 @@ extension Supervisor {
     /// Whether an inet socket of the agent's must be replaced before it can
     /// reach an allowed destination (it still lives in the agent's namespace).
     func needsHostSocket(_ job: Job, socket: borrowing FileDescriptor) -> Bool {
-        guard let host = hostNamespaceCookie, job.identity.isInet else { return false }
-        return Self.namespaceCookie(of: socket.rawValue) != host
+        needsHostSocket(identity: job.identity, socket: socket.rawValue)
+    }
+
+    func needsHostSocket(identity: SocketIdentity, socket: CInt) -> Bool {
+        guard let host = hostNamespaceCookie, identity.isInet else { return false }
+        return Self.namespaceCookie(of: socket) != host
     }
 
     /// A new socket like the agent's, in riptides's namespace, non-blocking,
@@ -142,7 +146,23 @@ extension Supervisor {
         if case .failure(let e) = install(fresh, for: job, agentSocket: agentSocket) { return .error(e) }
         if !inProgress { return .value(0) }
         if job.identity.nonBlocking { return .error(Errno(rawValue: EINPROGRESS)) }
-        return awaitConnection(fd)
+        // Blocking: on loopback the connection is usually there already;
+        // otherwise a worker waits for it and answers, so that a silent
+        // host holds up no other decision.
+        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        if poll(&entry, 1, 0) == 1 { return awaitConnection(fd) }
+        let raw = fresh.release()
+        let id = job.id
+        let submitted = workers.submit { [self] in
+            let answer = awaitConnection(raw)
+            close(raw)
+            respond(id, answer)
+        }
+        if !submitted {
+            close(raw)
+            return .error(Errno(rawValue: EAGAIN))
+        }
+        return .deferred
     }
 
     /// Waits for a connection under way on `fd` as a blocking connect would:
@@ -198,6 +218,8 @@ extension Supervisor {
 enum Answer {
     case value(Int64)
     case error(Errno)
+    /// A worker answers later.
+    case deferred
 
     init(_ result: Result<Int64, Errno>) {
         switch result {

@@ -96,8 +96,9 @@ public final class Supervisor: Sendable {
             respond(request.id, error: e.rawValue == EBADF || e.rawValue == ESRCH ? .badFileDescriptor : e)
             return
         }
+        let socketDescriptor = socket.rawValue
         let identity: SocketIdentity
-        switch SocketIdentity.of(socket.rawValue) {
+        switch SocketIdentity.of(socketDescriptor) {
         case .success(let i): identity = i
         case .failure(let e):
             respond(request.id, error: e.rawValue == ENOTSOCK ? Errno(rawValue: ENOTSOCK) : e)
@@ -115,8 +116,11 @@ public final class Supervisor: Sendable {
         // go to workers. The rest is answered here, at once. (Reading the
         // agent's memory cannot stall: the filter allows no userfaultfd and
         // no user namespace, which FUSE would need.)
+        // (A connect the netns tier serves with a new host socket starts
+        // without blocking; a worker waits for it if it must.)
+        let servedByHostSocket = call == .connect && identity.isInet && needsHostSocket(identity: identity, socket: socketDescriptor)
         let mayBlock = call != .listen && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
-            && (identity.isStream || identity.domain == AF_UNIX)
+            && (identity.isStream || identity.domain == AF_UNIX) && !servedByHostSocket
         // A unix call made for the agent by a root riptides runs with the
         // agent's credentials, which are per thread: it gets a thread of its
         // own, which ends with the call.
@@ -167,7 +171,21 @@ public final class Supervisor: Sendable {
         case .sendmmsg: answer = Answer(emulateSendMMsg(job, pidfd: pidfd, socket: socket))
         case .listen: answer = Answer(emulateListen(job, socket: socket))
         }
+        respond(job.id, answer, pidfd: pidfd, job: job)
+    }
+
+    /// Sends `answer` for notification `id`.
+    func respond(_ id: UInt64, _ answer: Answer) {
         switch answer {
+        case .value(let value): respond(id, value: value)
+        case .error(let e): respond(id, error: e)
+        case .deferred: break
+        }
+    }
+
+    private func respond(_ id: UInt64, _ answer: Answer, pidfd: borrowing FileDescriptor, job: Job) {
+        switch answer {
+        case .deferred: break
         case .value(let value): respond(job.id, value: value)
         case .error(let e):
             if e.rawValue == EPIPE && job.call.isSend && job.flags & CInt(MSG_NOSIGNAL) == 0 {

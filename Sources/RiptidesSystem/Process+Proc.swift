@@ -11,18 +11,35 @@ public enum ProcFS {
         }
     }
 
+    private static let tgidKey: [UInt8] = Array("\nTgid:".utf8)
+
     /// The process (thread group) that thread `tid` belongs to, from the
     /// `Tgid:` line near the top of `/proc/TID/status`; nil when unreadable.
+    /// Scans bytes, without building strings: it runs for every decision.
     public static func processID(ofThread tid: Int32) -> Int32? {
         let fd = open("/proc/\(tid)/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { buffer -> Int32? in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer -> Int32? in
             let n = read(fd, buffer.baseAddress, buffer.count)
-            guard n > 0 else { return nil }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self)
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }) else { return nil }
-            return Int32(line.dropFirst(5).filter { $0 != " " && $0 != "\t" })
+            guard n > 6 else { return nil }
+            let bytes = UnsafeBufferPointer(rebasing: buffer[0..<n])
+            let key = tgidKey
+            var i = 0
+            while i + key.count <= bytes.count {
+                if bytes[i] == key[0] && bytes[i..<(i + key.count)].elementsEqual(key) {
+                    var j = i + key.count, value: Int32 = 0, digits = 0
+                    while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x09) { j += 1 }
+                    while j < bytes.count, bytes[j] >= 0x30, bytes[j] <= 0x39, digits < 10 {
+                        value = value &* 10 &+ Int32(bytes[j] - 0x30)
+                        j += 1
+                        digits += 1
+                    }
+                    return digits > 0 ? value : nil
+                }
+                i += 1
+            }
+            return nil
         }
     }
 }
