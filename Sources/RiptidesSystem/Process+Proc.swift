@@ -1,3 +1,4 @@
+import CRiptides
 import Glibc
 
 /// Facts about a process read from `/proc`.
@@ -17,6 +18,13 @@ public enum ProcFS {
     /// `Tgid:` line near the top of `/proc/TID/status`; nil when unreadable.
     /// Scans bytes, without building strings: it runs for every decision.
     public static func processID(ofThread tid: Int32) -> Int32? {
+        // A process pidfd opens only for a thread-group leader: then tid is
+        // the pid, with no file to read (the common case).
+        let leader = rt_pidfd_open(tid, 0)
+        if leader >= 0 {
+            close(leader)
+            return tid
+        }
         let fd = open("/proc/\(tid)/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
