@@ -90,43 +90,20 @@ public enum ExecSession {
         if ruleset >= 0 { request.landlockRuleset = ruleset }
         defer { if ruleset >= 0 { close(ruleset) } }
 
-        var isolation = configuration.isolation ?? .netns
-        if isolation == .netns && !protection.namespaceCookies {
-            guard configuration.isolation == nil else {
-                throw Failure(description: "--isolation netns: this kernel cannot tell sockets' namespaces apart (SO_NETNS_COOKIE, Linux 5.14)", exitStatus: 125)
-            }
-            isolation = .filter
-            rt_print_stderr("riptides: network namespaces cannot be used here (no SO_NETNS_COOKIE); isolation: filter only\n")
-        }
         // The netns tier puts riptides's DNS proxy on the nameservers' addresses.
         let nameservers = Nameservers.read(from: configuration.environment["RIPTIDES_RESOLV_CONF"] ?? "/etc/resolv.conf")
         request.dnsServers = nameservers.compactMap(\.ipv4Value)
-        var process: LaunchedProcess?
-        while process == nil {
-            request.networkNamespace = isolation == .netns
-            request.userNamespace = isolation == .netns && geteuid() != 0
-            if request.userNamespace { request.keepCapabilities = kept }
-            do {
-                process = try Launcher.spawn(request)
-            } catch where error.stage.hasPrefix("binding the DNS proxy") && !request.dnsServers.isEmpty {
-                rt_print_stderr("riptides: the DNS proxy could not be set up (\(error.errno)); DNS follows the profile's address rules\n")
-                request.dnsServers = []
-            } catch where error.namespacesUnavailable && isolation == .netns && configuration.isolation == nil {
-                rt_print_stderr("riptides: network namespaces are not available here (\(error.stage): \(error.errno)); isolation: filter only\n")
-                isolation = .filter
-                request.keepCapabilities = geteuid() == 0 ? kept : nil
-            } catch {
-                throw Failure(description: error.description, exitStatus: error.exitStatus)
-            }
-        }
-        guard let process = process.take() else { fatalError("launch loop ended without a process") }
+        let isolation = try chooseIsolation(configuration, protection: protection)
+        let launched = try launch(&request, isolation: isolation, automatic: configuration.isolation == nil, kept: kept)
+        let tier = launched.isolation
+        let process = launched.process
         // Once the listener is ours: agents of the same uid must not ptrace
         // us, read our memory or take our descriptors (threat model item 16).
         // (Before the hand-off it would stop a non-root parent's pidfd_getfd.)
         _ = rt_prctl(CInt(RT_PR_SET_DUMPABLE), 0, 0, 0, 0)
         let agentPID = process.pid
         audit.sessionStart(mode: configuration.mode, profile: configuration.profilePath,
-                           command: configuration.command, pid: agentPID, isolation: isolation.rawValue)
+                           command: configuration.command, pid: agentPID, isolation: tier.rawValue)
 
         let bindings = HostNameBindings()
         let proxied = Array(nameservers.filter { $0.ipv4Value != nil }.prefix(process.dnsSockets.count))
@@ -137,7 +114,7 @@ public enum ExecSession {
         }
         let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,
                                     mode: configuration.mode, hosts: CombinedHostNames([bindings, resolver]), audit: audit,
-                                    namespaceTier: isolation == .netns, proxiedResolvers: proxied)
+                                    namespaceTier: tier == .netns, proxiedResolvers: proxied)
         startSupervisor(supervisor)
 
         let status = waitForTree(agent: agentPID, pidfd: process.pidfd.rawValue, signals: waited)
@@ -151,6 +128,50 @@ public enum ExecSession {
         // The pidfd signals were forwarded through stays open until here.
         _ = process.pidfd
         return status
+    }
+
+    /// The tier asked for, or netns where this kernel can tell sockets'
+    /// namespaces apart (said once on stderr when it cannot).
+    private static func chooseIsolation(_ configuration: ExecConfiguration, protection: Protection) throws(Failure) -> Isolation {
+        let isolation = configuration.isolation ?? .netns
+        guard isolation == .netns && !protection.namespaceCookies else { return isolation }
+        guard configuration.isolation == nil else {
+            throw Failure(description: "--isolation netns: this kernel cannot tell sockets' namespaces apart (SO_NETNS_COOKIE, Linux 5.14)", exitStatus: 125)
+        }
+        rt_print_stderr("riptides: network namespaces cannot be used here (no SO_NETNS_COOKIE); isolation: filter only\n")
+        return .filter
+    }
+
+    /// A started agent and the tier it got.
+    struct Launched: ~Copyable {
+        var process: LaunchedProcess
+        var isolation: Isolation
+    }
+
+    /// Starts the agent in `isolation`; when that tier was picked
+    /// automatically and namespaces turn out to be unavailable, in the
+    /// filter tier (said once on stderr). Without the DNS proxy when its
+    /// addresses cannot be bound.
+    private static func launch(_ request: inout LaunchRequest, isolation: Isolation, automatic: Bool,
+                               kept: Set<Int>) throws(Failure) -> Launched {
+        var isolation = isolation
+        while true {
+            request.networkNamespace = isolation == .netns
+            request.userNamespace = isolation == .netns && geteuid() != 0
+            if request.userNamespace { request.keepCapabilities = kept }
+            do {
+                return Launched(process: try Launcher.spawn(request), isolation: isolation)
+            } catch where error.stage.hasPrefix("binding the DNS proxy") && !request.dnsServers.isEmpty {
+                rt_print_stderr("riptides: the DNS proxy could not be set up (\(error.errno)); DNS follows the profile's address rules\n")
+                request.dnsServers = []
+            } catch where error.namespacesUnavailable && isolation == .netns && automatic {
+                rt_print_stderr("riptides: network namespaces are not available here (\(error.stage): \(error.errno)); isolation: filter only\n")
+                isolation = .filter
+                request.keepCapabilities = geteuid() == 0 ? kept : nil
+            } catch {
+                throw Failure(description: error.description, exitStatus: error.exitStatus)
+            }
+        }
     }
 
     private static func startSupervisor(_ supervisor: Supervisor) {
