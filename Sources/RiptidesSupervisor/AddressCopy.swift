@@ -5,7 +5,7 @@ import RiptidesSystem
 /// The agent's sockaddr, copied once into supervisor memory. Every decision
 /// and the emulated call itself use this copy, never the agent's memory
 /// again (threat model item 1).
-struct AddressCopy {
+struct AddressCopy: Sendable {
     var storage = sockaddr_storage()
     var length = 0
 

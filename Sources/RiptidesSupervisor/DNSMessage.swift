@@ -28,7 +28,14 @@ enum DNSMessage {
               count(message, at: 6) == 0, count(message, at: 8) == 0, count(message, at: 10) <= 1 else { return nil }
         var offset = 12
         guard let name = readName(message, at: &offset), offset + 4 <= message.count else { return nil }
-        return Question(name: name, type: count(message, at: offset))
+        let question = Question(name: name, type: count(message, at: offset))
+        offset += 4
+        // Nothing may follow but one EDNS OPT record (root name, type 41).
+        if count(message, at: 10) == 1 {
+            guard offset + 11 <= message.count, message[offset] == 0, count(message, at: offset + 1) == 41 else { return nil }
+            offset += 11 + Int(count(message, at: offset + 9))
+        }
+        return offset == message.count ? question : nil
     }
 
     /// The one question a response repeats (nil when it has not exactly one).

@@ -41,6 +41,12 @@ public final class DNSProxy: Sendable {
     private let audit: AuditLog
     private let bindings: HostNameBindings
     private let pending = Mutex<[UInt16: Pending]>([:])
+    /// DNS-over-TCP connections being served: each holds a thread and a
+    /// descriptor of riptides's, so there are at most `maximumTCPClients`.
+    private let tcpClients = Atomic<Int>(0)
+    private static let maximumTCPClients = 16
+    /// The longest a TCP client may take, in all, before it is closed.
+    private static let tcpClientDeadline: Int = 30
 
     /// Takes ownership of the agent-side sockets; `upstream` addresses are
     /// the nameservers, in the same order.
@@ -157,15 +163,35 @@ public final class DNSProxy: Sendable {
     /// answer): served on a thread of its own, one query at a time.
     private func acceptTCP(on server: Int) {
         let client = accept(servers[server].tcpListener, nil, nil)
-        guard client >= 0 else { return }
+        guard client >= 0 else {
+            // Out of descriptors: poll would report the listener ready at once
+            // again; pause rather than spin.
+            if errno == EMFILE || errno == ENFILE { usleep(10_000) }
+            return
+        }
         _ = rt_fcntl_int(client, F_SETFD, FD_CLOEXEC)
-        if !Thread.detach({ [self] in self.serveTCP(client, server: server) }) { close(client) }
+        guard tcpClients.add(1, ordering: .relaxed).newValue <= Self.maximumTCPClients else {
+            tcpClients.subtract(1, ordering: .relaxed)
+            close(client)
+            return
+        }
+        let started = Thread.detach { [self] in
+            self.serveTCP(client, server: server)
+            tcpClients.subtract(1, ordering: .relaxed)
+        }
+        if !started {
+            tcpClients.subtract(1, ordering: .relaxed)
+            close(client)
+        }
     }
 
     private func serveTCP(_ client: CInt, server: Int) {
         defer { close(client) }
         Self.setTimeouts(client, seconds: 10)
-        while let query = Self.readFrame(client) {
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        let deadline = start.tv_sec + Self.tcpClientDeadline
+        while let query = Self.readFrame(client, deadline: deadline) {
             guard let question = admit(query, server: server, protocol: "tcp") else {
                 guard query.count >= 12, Self.writeFrame(DNSMessage.refused(query), to: client) else { return }
                 continue
@@ -187,7 +213,9 @@ public final class DNSProxy: Sendable {
         defer { close(upstream) }
         Self.setTimeouts(upstream, seconds: 10)
         guard Self.connect(upstream, toNameserver: v4), Self.writeFrame(query, to: upstream) else { return nil }
-        return Self.readFrame(upstream)
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Self.readFrame(upstream, deadline: now.tv_sec + Self.tcpClientDeadline)
     }
 
     /// Connects `fd` to `address` (host byte order), port 53.
@@ -210,18 +238,22 @@ public final class DNSProxy: Sendable {
         }
     }
 
-    /// A two-byte length, then that many bytes (RFC 1035 4.2.2).
-    private static func readFrame(_ fd: CInt) -> [UInt8]? {
-        guard let prefix = readExactly(fd, 2) else { return nil }
+    /// A two-byte length, then that many bytes (RFC 1035 4.2.2), all by
+    /// `deadline` (CLOCK_MONOTONIC seconds): a trickle cannot hold a thread.
+    private static func readFrame(_ fd: CInt, deadline: Int) -> [UInt8]? {
+        guard let prefix = readExactly(fd, 2, deadline: deadline) else { return nil }
         let length = Int(prefix[0]) << 8 | Int(prefix[1])
         guard length >= 12 else { return nil }
-        return readExactly(fd, length)
+        return readExactly(fd, length, deadline: deadline)
     }
 
-    private static func readExactly(_ fd: CInt, _ count: Int) -> [UInt8]? {
+    private static func readExactly(_ fd: CInt, _ count: Int, deadline: Int) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            guard now.tv_sec < deadline else { return nil }
             let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }

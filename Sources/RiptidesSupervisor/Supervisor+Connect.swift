@@ -20,6 +20,11 @@ extension Supervisor {
         if case .inet = destination, needsHostSocket(job, socket: socket) {
             return replaceAndConnect(job, agentSocket: socket, copy: copy, destination: destination)
         }
+        if case .resolverProxy = destination, !job.identity.nonBlocking, !job.onWorker {
+            // A blocking connect to the DNS proxy can wait (its backlog may be
+            // full): finish it on a worker, with the address already decided.
+            return deferConnect(job, socket: socket, copy: copy, destination: destination)
+        }
         let fd = socket.rawValue
         let performed = asAgent(job, for: destination) {
             copy.withKernelAddress(for: destination) { address, length in
@@ -30,6 +35,28 @@ extension Supervisor {
         case .failure(let e), .success(.failure(let e)), .success(.success(.failure(let e))): return .error(e)
         case .success(.success(.success)): return .value(0)
         }
+    }
+}
+
+extension Supervisor {
+    /// Performs a connect decided on `copy` on a worker, which answers.
+    func deferConnect(_ job: Job, socket: borrowing FileDescriptor, copy: AddressCopy, destination: Destination) -> Answer {
+        let duplicate = rt_fcntl_int(socket.rawValue, F_DUPFD_CLOEXEC, 0)
+        guard duplicate >= 0 else { return .error(.current) }
+        let id = job.id
+        let submitted = workers.submit { [self] in
+            let performed = copy.withKernelAddress(for: destination) { address, length in
+                valueOrErrno(retryOnInterrupt: false) { Glibc.connect(duplicate, address, length) }
+            }
+            close(duplicate)
+            switch performed {
+            case .failure(let e), .success(.failure(let e)): respond(id, error: e)
+            case .success(.success): respond(id, value: 0)
+            }
+        }
+        if submitted { return .deferred }
+        close(duplicate)
+        return .error(Errno(rawValue: EAGAIN))
     }
 }
 

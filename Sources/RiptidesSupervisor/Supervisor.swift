@@ -125,8 +125,10 @@ public final class Supervisor: Sendable {
         // agent's credentials, which are per thread: it gets a thread of its
         // own, which ends with the call.
         let switchesCredentials = runsAsRoot && identity.domain == AF_UNIX
-        let job = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument,
-                      ownThread: switchesCredentials)
+        var decided = Job(request: request, call: call, tid: tid, identity: identity, flags: flagsArgument,
+                          ownThread: switchesCredentials)
+        decided.onWorker = mayBlock || switchesCredentials
+        let job = decided
         guard mayBlock || switchesCredentials else {
             perform(job, pidfd: pidfd, socket: socket)
             return
@@ -156,6 +158,8 @@ public final class Supervisor: Sendable {
         /// Runs on a thread of its own that ends with the call (and so may
         /// change its credentials).
         var ownThread: Bool
+        /// Runs on a worker (or its own thread), not on the receiving thread.
+        var onWorker = false
 
         var id: UInt64 { request.id }
         var args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) { request.data.args }

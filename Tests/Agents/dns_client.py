@@ -5,6 +5,7 @@ malware doing DNS exfiltration would.
   dns_client.py SERVER NAME...                 query each NAME (type A), print NAME=rcodeN answers=K [address]
   dns_client.py SERVER NAME --connect PORT     then connect to the first address over TCP and send "hello"
   dns_client.py SERVER NAME --via mapped|tcp   send the query another way: UDP to ::ffff:SERVER, or over TCP
+  dns_client.py SERVER --hold N                open N TCP connections to SERVER:53, send nothing, hold them 3 s
 """
 import socket
 import struct
@@ -67,8 +68,23 @@ def query_via(server, name, via):
         print(f"{name}=errno{error.errno}", flush=True)
 
 
+def hold(server, count):
+    import time
+    held = []
+    for _ in range(count):
+        try:
+            held.append(socket.create_connection((server, 53), timeout=2))
+        except OSError:
+            break
+    print(f"held={len(held)}", flush=True)
+    time.sleep(3)
+
+
 def main():
     server, rest = sys.argv[1], sys.argv[2:]
+    if rest[:1] == ["--hold"]:
+        hold(server, int(rest[1]))
+        return
     if "--via" in rest:
         i = rest.index("--via")
         query_via(server, rest[0], rest[i + 1])

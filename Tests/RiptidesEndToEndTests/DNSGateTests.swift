@@ -150,4 +150,27 @@ struct DNSGateTests {
         usleep(200_000)
         #expect(nameserver.askedNames.isEmpty, "\(nameserver.askedNames)")
     }
+
+    @Test("DNS over TCP cannot multiply riptides's threads: 200 idle connections to the gate hold at most a bounded few")
+    func boundedTCPClients() throws {
+        let nameserver = try Nameserver(address: "127.0.0.82")
+        let profile = try Harness.profile("dns-hold", "identity: spiffe://test.example/agent/dns\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.riptides)
+        process.arguments = ["exec", "--isolation", "netns", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+                             "/usr/bin/env", "python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path,
+                             nameserver.address, "--hold", "200"]
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        let line = String(decoding: out.fileHandleForReading.availableDataBlocking(), as: UTF8.self)
+        #expect(line.hasPrefix("held="), "\(line)")
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task"))?.count ?? 0
+        #expect(threads > 0 && threads < 40, "riptides has \(threads) threads")
+    }
 }
