@@ -16,7 +16,9 @@ enum NetlinkRequests {
             guard length >= headerSize, length <= payload.count - offset else { return false }
             // NLMSG_NOOP is 1; routing messages start at 16 and come in
             // groups of four (NEW, DEL, GET, SET): GET is the third.
-            let isGet = type >= 16 && type & 3 == 2
+            // RTM_GETDCB (78) is the exception: before Linux 5.10 it carried
+            // DCB set commands.
+            let isGet = type >= 16 && type & 3 == 2 && type != 78
             guard type == 1 || isGet else { return false }
             offset += (length + 3) & ~3
         }
