@@ -114,13 +114,6 @@ int rt_io_uring_setup_probe(void) {
     return (int)syscall(SYS_io_uring_setup, 0, NULL);
 }
 
-int rt_block_all_signals(sigset_t *old) {
-    sigset_t all;
-    sigfillset(&all);
-    return pthread_sigmask(SIG_SETMASK, &all, old);
-}
-
-size_t rt_cmsg_space(size_t len) { return CMSG_SPACE(len); }
 size_t rt_cmsg_len(size_t len) { return CMSG_LEN(len); }
 
 ssize_t rt_process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,

@@ -67,16 +67,17 @@ public final class AuditLog: Sendable {
         line.add("reason", reason)
         sink.write(line.line)
 
+        guard verdict == .deny else {
+            tally.withLock { $0.allowed += 1 }
+            return
+        }
+        // Only denials are named in the summary: build the text for them alone.
         let destination = port.map { p in address.contains(":") ? "[\(address)]:\(p)" : "\(address):\(p)" } ?? address
         let shown = host.map { "\($0) (\(destination))" } ?? destination
         tally.withLock { t in
-            switch verdict {
-            case .allow: t.allowed += 1
-            case .deny:
-                t.denied += 1
-                if mode == .observe { t.deniedButAllowed += 1 }
-                if !t.deniedDestinations.contains(shown) { t.deniedDestinations.append(shown) }
-            }
+            t.denied += 1
+            if mode == .observe { t.deniedButAllowed += 1 }
+            if !t.deniedDestinations.contains(shown) { t.deniedDestinations.append(shown) }
         }
     }
 

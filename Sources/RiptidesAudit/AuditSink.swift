@@ -57,9 +57,6 @@ public final class AuditSink: Sendable {
         if ownsDescriptor { close(fd) }
     }
 
-    /// The descriptor the agent must not receive (nil for stdio, which it shares).
-    public var privateDescriptor: CInt? { ownsDescriptor ? fd : nil }
-
     /// Writes one line with one `write` (looping only on a short write).
     public func write(_ line: String) {
         var line = line

@@ -9,8 +9,6 @@ public import RiptidesSystem
 public struct FilterProgram: Sendable {
     /// The `struct sock_filter` array, 8 bytes per instruction.
     public let bytes: [UInt8]
-
-    public var instructionCount: Int { bytes.count / 8 }
 }
 
 /// Why the filter could not be built.

@@ -13,7 +13,7 @@ extension Supervisor {
         }
         guard isValid(job.id) else { return .error(.noSuchProcess) }
         let interpreted = copy.withBytes { bytes in
-            Destination.interpret(bytes, socket: job.identity, call: .connect, flags: 0) { workingDirectory(of: job.tid) }
+            Destination.interpret(bytes, socket: job.identity, call: .connect, flags: 0) { ProcFS.workingDirectory(of: job.tid) }
         }
         let destination = routed(interpreted, job: job, socket: socket)
         if case .fail(let e) = decide(destination, job: job) { return .error(e) }
@@ -57,14 +57,5 @@ extension Supervisor {
         if submitted { return .deferred }
         close(duplicate)
         return .error(Errno(rawValue: EAGAIN))
-    }
-}
-
-/// The agent thread's working directory, for its relative unix paths.
-func workingDirectory(of tid: pid_t) -> String? {
-    withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
-        let n = readlink("/proc/\(tid)/cwd", buffer.baseAddress!, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), as: UTF8.self)
     }
 }

@@ -23,7 +23,7 @@ extension Supervisor {
         }
         guard isValid(job.id) else { return .failure(.noSuchProcess) }
         let interpreted = copy.withBytes { bytes in
-            Destination.interpret(bytes, socket: job.identity, call: .sendto, flags: job.flags) { workingDirectory(of: job.tid) }
+            Destination.interpret(bytes, socket: job.identity, call: .sendto, flags: job.flags) { ProcFS.workingDirectory(of: job.tid) }
         }
         let destination = routed(interpreted, job: job, socket: socket)
         if case .fail(let e) = decide(destination, job: job) { return .failure(e) }
@@ -119,7 +119,7 @@ extension Supervisor {
             }
             guard isValid(job.id) else { return .failure(.noSuchProcess) }
             let interpreted = copy.withBytes { bytes in
-                Destination.interpret(bytes, socket: job.identity, call: job.call, flags: job.flags) { workingDirectory(of: job.tid) }
+                Destination.interpret(bytes, socket: job.identity, call: job.call, flags: job.flags) { ProcFS.workingDirectory(of: job.tid) }
             }
             destination = routed(interpreted, job: job, socket: socket, replaced: replacement != nil)
         } else {

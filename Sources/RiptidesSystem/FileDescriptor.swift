@@ -23,22 +23,6 @@ public struct FileDescriptor: ~Copyable, @unchecked Sendable {
     }
 }
 
-extension FileDescriptor {
-    /// Writes all of `bytes`, retrying partial writes. The corresponding C
-    /// function is `write`.
-    public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
-        RiptidesSystem.writeAll(rawValue, bytes)
-    }
-
-    /// Opens `path`. The corresponding C function is `open`.
-    public static func open(_ path: String, flags: CInt, mode: UInt32 = 0) throws(SystemError) -> FileDescriptor {
-        switch valueOrErrno({ Glibc.open(path, flags | O_CLOEXEC, mode) }) {
-        case .success(let fd): return FileDescriptor(adopting: fd)
-        case .failure(let e): throw SystemError("open", on: path, e)
-        }
-    }
-}
-
 /// Writes all of `bytes` to `fd` (which the caller does not own: stdio, an
 /// audit descriptor), retrying partial writes and EINTR.
 public func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {

@@ -4,9 +4,14 @@ import Glibc
 /// Facts about a process read from `/proc`.
 public enum ProcFS {
     /// The executable of thread `tid`, from `/proc/TID/exe`; nil when unreadable.
-    public static func executable(of tid: Int32) -> String? {
+    public static func executable(of tid: Int32) -> String? { link("/proc/\(tid)/exe") }
+
+    /// The working directory of thread `tid` (for its relative unix paths).
+    public static func workingDirectory(of tid: Int32) -> String? { link("/proc/\(tid)/cwd") }
+
+    private static func link(_ path: String) -> String? {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
-            let n = readlink("/proc/\(tid)/exe", buffer.baseAddress!, buffer.count - 1)
+            let n = readlink(path, buffer.baseAddress!, buffer.count - 1)
             guard n > 0 else { return nil }
             return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), as: UTF8.self)
         }

@@ -195,11 +195,7 @@ int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t 
    a dead supervisor thread leaving the agent hanging. */
 void rt_install_crash_handlers(void);
 
-/* Block every signal in the calling thread, returning the old mask in *old. */
-int rt_block_all_signals(sigset_t *old);
-
-/* Socket address helpers: CMSG_* are macros. */
-size_t rt_cmsg_space(size_t len);
+/* CMSG_LEN is a macro. */
 size_t rt_cmsg_len(size_t len);
 
 #endif
