@@ -16,7 +16,6 @@ public final class AuditLog: Sendable {
     public struct Tally: Sendable {
         public var allowed = 0
         public var denied = 0
-        public var deniedButAllowed = 0   // observe mode: denied, let through
         public var deniedDestinations: [String] = []
     }
 
@@ -76,7 +75,6 @@ public final class AuditLog: Sendable {
         let shown = host.map { "\($0) (\(destination))" } ?? destination
         tally.withLock { t in
             t.denied += 1
-            if mode == .observe { t.deniedButAllowed += 1 }
             if !t.deniedDestinations.contains(shown) { t.deniedDestinations.append(shown) }
         }
     }
