@@ -12,14 +12,18 @@ public struct Profile: Sendable {
     /// Capabilities the agent keeps when riptides runs as root (every other
     /// one is dropped), as lower-case names such as `cap_net_bind_service`.
     public var keptCapabilities: [String]
+    /// What is valid but weakens what riptides can guarantee (a kept
+    /// capability that lets the agent undo the filter), in file order.
+    public var warnings: [Diagnostic]
 
     public init(path: String, identity: SPIFFEID, mode: ProfileMode = .enforce, rules: [Rule],
-                workload: WorkloadSelector? = nil, keptCapabilities: [String] = []) {
+                workload: WorkloadSelector? = nil, keptCapabilities: [String] = [], warnings: [Diagnostic] = []) {
         self.path = path
         self.identity = identity
         self.mode = mode
         self.rules = rules
         self.workload = workload
         self.keptCapabilities = keptCapabilities
+        self.warnings = warnings
     }
 }

@@ -5,6 +5,8 @@ import Yams
 struct ProfileParser {
     let path: String
     private(set) var diagnostics: [Diagnostic] = []
+    /// Valid but weakening; they never stop a profile from loading.
+    private(set) var warnings: [Diagnostic] = []
 
     init(path: String) {
         self.path = path
@@ -70,7 +72,7 @@ struct ProfileParser {
         }
         guard diagnostics.isEmpty, let identity else { return nil }
         return Profile(path: path, identity: identity, mode: mode, rules: rules, workload: workload,
-                       keptCapabilities: capabilities)
+                       keptCapabilities: capabilities, warnings: warnings)
     }
 
     // MARK: Capabilities
@@ -92,10 +94,26 @@ struct ProfileParser {
                 diagnose(location(of: item), "capabilities: '\(text)' is not a Linux capability\(hint)")
                 continue
             }
-            if !names.contains("cap_" + name) { names.append("cap_" + name) }
+            if names.contains("cap_" + name) { continue }
+            names.append("cap_" + name)
+            if let power = Self.filterUndoingCapabilities[name] {
+                warn(location(of: item), "capabilities: keeping \(name) lets the agent undo riptides's enforcement: \(power)")
+            }
         }
         return names
     }
+
+    /// Capabilities that give a root agent a way around the filter, with
+    /// what they allow.
+    static let filterUndoingCapabilities = [
+        "sys_admin": "it can mount file systems, enter other namespaces and load BPF programs",
+        "sys_ptrace": "it can trace riptides itself and answer its own trapped calls",
+        "net_admin": "it can change routes, firewall rules and interfaces of the network it is in",
+        "sys_module": "it can load kernel modules",
+        "sys_rawio": "it can write to kernel memory and I/O ports",
+        "sys_boot": "it can load and boot another kernel",
+        "bpf": "it can load BPF programs",
+    ]
 
     /// The Linux capabilities, 0 through 40, without the `cap_` prefix.
     static let capabilityNames = [
@@ -359,6 +377,11 @@ struct ProfileParser {
 
     private mutating func diagnose(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(file: path, line: location.line, column: location.column, message: message))
+    }
+
+    /// Records a warning: `message` is prefixed `warning: `.
+    private mutating func warn(_ location: SourceLocation, _ message: String) {
+        warnings.append(Diagnostic(file: path, line: location.line, column: location.column, message: "warning: " + message))
     }
 
     /// Records a YAML syntax error at the position libyaml reports.

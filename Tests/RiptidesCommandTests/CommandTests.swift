@@ -73,6 +73,16 @@ import Testing
             """)
     }
 
+    @Test("check passes a profile keeping sys_admin, and warns on stderr where it is kept")
+    func checkWarnsAboutFilterUndoingCapabilities() throws {
+        let profile = try Self.temporaryProfile("identity: spiffe://a.example/x\ncapabilities: [net_bind_service, sys_admin]\n")
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let run = try Self.run(["check", profile])
+        #expect(run.status == 0)
+        #expect(run.standardOutput == "\(profile): ok\n")
+        #expect(run.standardError == "\(profile):2:34: warning: capabilities: keeping sys_admin lets the agent undo riptides's enforcement: it can mount file systems, enter other namespaces and load BPF programs\n")
+    }
+
     static let explainCases: [([String], Int32, String)] = [
         (["explain", "--profile", "profiles/coding-agent.yaml", "10.20.0.15:8080"], 0, "decision: allow (rule mcp-server)\n"),
         (["explain", "--profile", "coding-agent", "10.20.0.15:8081"], 1, "decision: deny (no rule matched)\n"),

@@ -37,4 +37,16 @@ struct CapabilityTests {
         #expect(caps.effective == 1 << 10)
         #expect(caps.bounding == 1 << 10)
     }
+
+    @Test("keeping sys_ptrace runs the agent with it, and says on stderr that the agent can undo enforcement")
+    func warnsWhenKeepingAFilterUndoingCapability() throws {
+        let profile = try Harness.profile("caps-ptrace", """
+            identity: spiffe://test.example/agent/caps
+            capabilities: [sys_ptrace]
+            """)
+        let result = try Harness.riptides(["exec", "--profile", profile, "--quiet", "--audit", "/dev/null", "--", "/bin/true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("riptides: \(profile):2:16: warning: capabilities: keeping sys_ptrace lets the agent undo riptides's enforcement"),
+                "\(result.stderr)")
+    }
 }

@@ -112,6 +112,24 @@ import Testing
             capabilities: [net_bind_service, CAP_NET_BIND_SERVICE, Cap_Chown]
             """, path: "caps.yaml")
         #expect(profile.keptCapabilities == ["cap_net_bind_service", "cap_chown"])
+        #expect(profile.warnings.isEmpty)
+    }
+
+    @Test("keeping a capability that undoes the filter is valid, with a warning at its position")
+    func warnsAboutFilterUndoingCapabilities() throws {
+        let profile = try ProfileLoader.parse("""
+            identity: spiffe://acme.example/agent/web
+            capabilities:
+              - net_bind_service
+              - CAP_SYS_PTRACE
+              - net_admin
+              - sys_ptrace
+            """, path: "caps.yaml")
+        #expect(profile.keptCapabilities == ["cap_net_bind_service", "cap_sys_ptrace", "cap_net_admin"])
+        #expect(profile.warnings.map(\.description) == [
+            "caps.yaml:4:5: warning: capabilities: keeping sys_ptrace lets the agent undo riptides's enforcement: it can trace riptides itself and answer its own trapped calls",
+            "caps.yaml:5:5: warning: capabilities: keeping net_admin lets the agent undo riptides's enforcement: it can change routes, firewall rules and interfaces of the network it is in",
+        ])
     }
 
     @Test("an unknown name is an error with its line and column, and a hint")

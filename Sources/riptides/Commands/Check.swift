@@ -7,7 +7,9 @@ struct Check: ParsableCommand {
         abstract: "Validate profiles.",
         discussion: """
             Prints 'FILE: ok' on standard output for each valid profile and every problem as \
-            'FILE:LINE:COLUMN: message' on standard error. Exits 0 when all are valid, 1 otherwise.
+            'FILE:LINE:COLUMN: message' on standard error. A valid profile that keeps a capability \
+            letting the agent undo the filter gets 'FILE:LINE:COLUMN: warning: message' on standard \
+            error, and still counts as valid. Exits 0 when all are valid, 1 otherwise.
             """)
 
     @Argument(help: ArgumentHelp("Profile files to validate.", valueName: "PROFILE"))
@@ -21,8 +23,9 @@ struct Check: ParsableCommand {
         var allValid = true
         for path in profiles {
             do throws(ProfileError) {
-                _ = try ProfileLoader.load(contentsOf: path)
+                let profile = try ProfileLoader.load(contentsOf: path)
                 StandardStreams.writeOut("\(path): ok\n")
+                for warning in profile.warnings { StandardStreams.writeError(warning.description + "\n") }
             } catch {
                 allValid = false
                 StandardStreams.writeError(error.description + "\n")

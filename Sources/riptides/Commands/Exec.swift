@@ -66,6 +66,8 @@ struct Exec: ParsableCommand {
                 policy = EgressPolicy(loaded)
                 workload = loaded.workload
                 keptCapabilities = loaded.keptCapabilities
+                // Kept capabilities matter only to a root agent.
+                if geteuid() == 0 && user == nil { notices += loaded.warnings.map(\.description) }
             } catch {
                 throw RiptidesFailure("\(located): invalid profile, nothing was run\n" + error.description, exitStatus: 125)
             }
