@@ -23,6 +23,9 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <sys/ioctl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -137,10 +140,10 @@ static int loopback_up(void) {
     return rc;
 }
 
-/* Gives the namespace's lo the IPv4 address `host_order` (a /32 alias
-   "lo:N"), unless it is in 127/8, which lo has already. */
-static int loopback_alias(int index, uint32_t host_order) {
-    if ((host_order >> 24) == 127) return 0;
+/* Gives the namespace's lo the IPv4 address `a` (a /32 alias "lo:N"),
+   unless it is in 127/8, which lo has already. */
+static int loopback_alias4(int index, const struct rt_ip_address *a) {
+    if (a->bytes[0] == 127) return 0;
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     struct ifreq ifr;
@@ -149,7 +152,7 @@ static int loopback_alias(int index, uint32_t host_order) {
     ifr.ifr_name[3] = (char)('1' + index);
     struct sockaddr_in *in = (struct sockaddr_in *)&ifr.ifr_addr;
     in->sin_family = AF_INET;
-    in->sin_addr.s_addr = htonl(host_order);
+    memcpy(&in->sin_addr, a->bytes, 4);
     int rc = ioctl(fd, SIOCSIFADDR, &ifr);
     if (rc == 0) {
         in->sin_addr.s_addr = htonl(0xffffffffu);
@@ -161,25 +164,101 @@ static int loopback_alias(int index, uint32_t host_order) {
     return rc;
 }
 
-/* A UDP socket (or a listening TCP one) bound to `host_order`:53 in the
+/* Gives the namespace's lo the IPv6 address `a` as a /128 (RTM_NEWADDR, no
+   duplicate address detection), unless it is ::1. lo is interface 1 in
+   every network namespace. */
+static int loopback_alias6(const struct rt_ip_address *a) {
+    static const uint8_t loopback[16] = { [15] = 1 };
+    if (memcmp(a->bytes, loopback, 16) == 0) return 0;
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -1;
+    struct {
+        struct nlmsghdr header;
+        struct ifaddrmsg message;
+        struct rtattr attribute;
+        uint8_t address[16];
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_len = sizeof request;
+    request.header.nlmsg_type = RTM_NEWADDR;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    request.header.nlmsg_seq = 1;
+    request.message.ifa_family = AF_INET6;
+    request.message.ifa_prefixlen = 128;
+    request.message.ifa_flags = IFA_F_NODAD;
+    request.message.ifa_index = 1;
+    request.attribute.rta_type = IFA_ADDRESS;
+    request.attribute.rta_len = RTA_LENGTH(16);
+    memcpy(request.address, a->bytes, 16);
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    int rc = -1;
+    if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) == (ssize_t)sizeof request) {
+        struct {
+            struct nlmsghdr header;
+            struct nlmsgerr error;
+        } reply;
+        ssize_t n = recv(fd, &reply, sizeof reply, 0);
+        if (n >= (ssize_t)sizeof reply && reply.header.nlmsg_type == NLMSG_ERROR) {
+            if (reply.error.error == 0) rc = 0; else errno = -reply.error.error;
+        } else if (n >= 0) {
+            errno = EPROTO;
+        }
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* A UDP socket (or a listening TCP one) bound to `a`, port 53, in the
    agent's namespace: where the agent's DNS queries arrive, for riptides. */
-static int dns_socket(uint32_t host_order, int type) {
-    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+static int dns_socket(const struct rt_ip_address *a, int type) {
+    int fd = socket(a->family, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     int one = 1;
     if (type == SOCK_STREAM) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in in;
-    memset(&in, 0, sizeof in);
-    in.sin_family = AF_INET;
-    in.sin_port = htons(53);
-    in.sin_addr.s_addr = htonl(host_order);
-    if (bind(fd, (struct sockaddr *)&in, sizeof in) != 0 || (type == SOCK_STREAM && listen(fd, 16) != 0)) {
+    int rc;
+    if (a->family == AF_INET6) {
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        struct sockaddr_in6 in6;
+        memset(&in6, 0, sizeof in6);
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(53);
+        memcpy(&in6.sin6_addr, a->bytes, 16);
+        rc = bind(fd, (struct sockaddr *)&in6, sizeof in6);
+    } else {
+        struct sockaddr_in in;
+        memset(&in, 0, sizeof in);
+        in.sin_family = AF_INET;
+        in.sin_port = htons(53);
+        memcpy(&in.sin_addr, a->bytes, 4);
+        rc = bind(fd, (struct sockaddr *)&in, sizeof in);
+    }
+    if (rc != 0 || (type == SOCK_STREAM && listen(fd, 16) != 0)) {
         int saved = errno;
         close(fd);
         errno = saved;
         return -1;
     }
     return fd;
+}
+
+/* Sets up nameserver `index` in the agent's namespace: its address on lo
+   and the two sockets. Returns 0, or -1 with errno (nothing left open). */
+static int dns_setup(int index, const struct rt_ip_address *a, int *udp, int *tcp) {
+    int rc = a->family == AF_INET6 ? loopback_alias6(a) : loopback_alias4(index, a);
+    if (rc != 0) return -1;
+    *udp = dns_socket(a, SOCK_DGRAM);
+    if (*udp < 0) return -1;
+    *tcp = dns_socket(a, SOCK_STREAM);
+    if (*tcp < 0) {
+        int saved = errno;
+        close(*udp);
+        *udp = -1;
+        errno = saved;
+        return -1;
+    }
+    return 0;
 }
 
 /* Writes `text` to the file at `path` (the parent side of a user
@@ -234,11 +313,10 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
     if (req->new_netns && loopback_up() != 0) child_fail(report_fd, RT_STAGE_NETNS, errno);
     int dns[RT_MAX_DNS] = { -1, -1, -1 }, dns_tcp[RT_MAX_DNS] = { -1, -1, -1 };
     for (int i = 0; req->new_netns && i < req->dns_server_count && i < RT_MAX_DNS; i++) {
-        if (loopback_alias(i, req->dns_servers[i]) != 0) child_fail(report_fd, RT_STAGE_DNS, errno);
-        dns[i] = dns_socket(req->dns_servers[i], SOCK_DGRAM);
-        if (dns[i] < 0) child_fail(report_fd, RT_STAGE_DNS, errno);
-        dns_tcp[i] = dns_socket(req->dns_servers[i], SOCK_STREAM);
-        if (dns_tcp[i] < 0) child_fail(report_fd, RT_STAGE_DNS, errno);
+        const struct rt_ip_address *server = &req->dns_servers[i];
+        /* IPv6 may be disabled or absent: such a nameserver is left out. */
+        if (dns_setup(i, server, &dns[i], &dns_tcp[i]) != 0 && server->family != AF_INET6)
+            child_fail(report_fd, RT_STAGE_DNS, errno);
     }
 
     if (req->drop_capabilities) {

@@ -92,7 +92,7 @@ public enum ExecSession {
 
         // The netns tier puts riptides's DNS proxy on the nameservers' addresses.
         let nameservers = Nameservers.read(from: configuration.environment["RIPTIDES_RESOLV_CONF"] ?? "/etc/resolv.conf")
-        request.dnsServers = nameservers.compactMap(\.ipv4Value)
+        request.dnsServers = nameservers.map(\.networkBytes)
         let isolation = try chooseIsolation(configuration, protection: protection)
         let launched = try launch(&request, isolation: isolation, automatic: configuration.isolation == nil, kept: kept)
         let tier = launched.isolation
@@ -106,9 +106,14 @@ public enum ExecSession {
                            command: configuration.command, pid: agentPID, isolation: tier.rawValue)
 
         let bindings = HostNameBindings()
-        let proxied = Array(nameservers.filter { $0.ipv4Value != nil }.prefix(process.dnsSockets.count))
-        if !process.dnsSockets.isEmpty {
-            DNSProxy(agentSockets: process.dnsSockets, tcpListeners: process.dnsTCPSockets, nameservers: proxied,
+        // The nameservers the agent's namespace got (an IPv6 one may be missing).
+        let served = zip(nameservers, process.dnsSockets).compactMap { address, sockets in sockets.map { (address, $0) } }
+        for (address, sockets) in zip(nameservers, process.dnsSockets) where sockets == nil {
+            rt_print_stderr("riptides: IPv6 nameserver \(address) could not be set up in the agent's namespace; queries to it follow the profile's address rules\n")
+        }
+        let proxied = served.map(\.0)
+        if !served.isEmpty {
+            DNSProxy(agentSockets: served.map(\.1.udp), tcpListeners: served.map(\.1.tcp), nameservers: proxied,
                      policy: configuration.policy,
                      mode: configuration.mode, audit: audit, bindings: bindings).start()
         }

@@ -22,9 +22,10 @@ public struct LaunchRequest: Sendable {
     /// isolation tier); `userNamespace` when riptides is not root.
     public var networkNamespace = false
     public var userNamespace = false
-    /// IPv4 nameservers (host byte order) whose queries the agent's
-    /// namespace delivers to riptides's DNS proxy (netns tier only).
-    public var dnsServers: [UInt32] = []
+    /// Nameservers whose queries the agent's namespace delivers to
+    /// riptides's DNS proxy (netns tier only): 4 (IPv4) or 16 (IPv6) bytes
+    /// each, in network order.
+    public var dnsServers: [[UInt8]] = []
 
     public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
         self.executable = executable
@@ -41,11 +42,17 @@ public struct LaunchedProcess: ~Copyable {
     public let pidfd: FileDescriptor
     public let listener: FileDescriptor
     public let waitKillable: Bool
-    /// One UDP socket per `dnsServers` entry, bound to that address, port 53,
-    /// in the agent's namespace (raw descriptors, owned by the caller).
-    public let dnsSockets: [CInt]
-    /// The listening TCP sockets on the same addresses, in the same order.
-    public let dnsTCPSockets: [CInt]
+    /// Per `dnsServers` entry, in order: its sockets in the agent's
+    /// namespace, or nil for an IPv6 nameserver the kernel could not give
+    /// the namespace.
+    public let dnsSockets: [DNSSockets?]
+}
+
+/// A UDP socket and a listening TCP socket bound to a nameserver's address,
+/// port 53, in the agent's namespace (raw descriptors, owned by the caller).
+public struct DNSSockets: Sendable {
+    public let udp: CInt
+    public let tcp: CInt
 }
 
 /// Why the launch failed, with the stage and errno the child reported.
@@ -115,7 +122,8 @@ public enum Launcher {
                             spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0
                             return withUnsafePointer(to: &program) { prog in
                                 spawn.filter = prog
-                                return request.dnsServers.withUnsafeBufferPointer { servers in
+                                let servers = request.dnsServers.prefix(Int(RT_MAX_DNS)).map(Self.ipAddress)
+                                return servers.withUnsafeBufferPointer { servers in
                                     spawn.dns_servers = servers.baseAddress
                                     return rt_spawn(&spawn, &result)
                                 }
@@ -133,9 +141,23 @@ public enum Launcher {
             pidfd: FileDescriptor(adopting: result.pidfd),
             listener: FileDescriptor(adopting: result.listener),
             waitKillable: result.wait_killable != 0,
-            dnsSockets: withUnsafeBytes(of: result.dns_sockets) { Array($0.bindMemory(to: CInt.self)) }.filter { $0 >= 0 },
-            dnsTCPSockets: withUnsafeBytes(of: result.dns_tcp_sockets) { Array($0.bindMemory(to: CInt.self)) }.filter { $0 >= 0 }
+            dnsSockets: Self.dnsSockets(result, count: request.networkNamespace ? min(request.dnsServers.count, Int(RT_MAX_DNS)) : 0)
         )
+    }
+
+    private static func ipAddress(_ bytes: [UInt8]) -> rt_ip_address {
+        var address = rt_ip_address()
+        address.family = bytes.count == 16 ? AF_INET6 : AF_INET
+        withUnsafeMutableBytes(of: &address.bytes) { raw in
+            for (i, byte) in bytes.prefix(16).enumerated() { raw[i] = byte }
+        }
+        return address
+    }
+
+    private static func dnsSockets(_ result: rt_spawn_result, count: Int) -> [DNSSockets?] {
+        let udp = withUnsafeBytes(of: result.dns_sockets) { Array($0.bindMemory(to: CInt.self)) }
+        let tcp = withUnsafeBytes(of: result.dns_tcp_sockets) { Array($0.bindMemory(to: CInt.self)) }
+        return (0..<count).map { i in udp[i] >= 0 && tcp[i] >= 0 ? DNSSockets(udp: udp[i], tcp: tcp[i]) : nil }
     }
 
     static func stageName(_ stage: CInt) -> String {

@@ -42,6 +42,13 @@ public struct IPAddress: Hashable, Sendable {
         family == .v6 ? (high, low) : nil
     }
 
+    /// The address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    public var networkBytes: [UInt8] {
+        if family == .v4 { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * $0)) } }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
+
     /// The number of bits in an address of this family: 32 or 128.
     public var bitWidth: Int {
         family == .v4 ? 32 : 128

@@ -25,10 +25,16 @@ public final class DNSProxy: Sendable {
         var tcpListener: CInt
     }
 
+    /// Where a query over UDP came from, in the agent's namespace.
+    struct Client {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    }
+
     /// A forwarded query waiting for its answer.
     struct Pending {
         var originalID: UInt16
-        var client: sockaddr_in
+        var client: Client
         var server: Int
         var name: String
         var type: UInt16
@@ -54,10 +60,9 @@ public final class DNSProxy: Sendable {
                 mode: ProfileMode, audit: AuditLog, bindings: HostNameBindings) {
         var servers: [Server] = []
         for ((socket, listener), address) in zip(zip(agentSockets, tcpListeners), nameservers) {
-            guard let v4 = address.ipv4Value else { close(socket); close(listener); continue }
-            let upstream = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+            let upstream = Glibc.socket(address.family == .v4 ? AF_INET : AF_INET6, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
             guard upstream >= 0 else { close(socket); close(listener); continue }
-            guard Self.connect(upstream, toNameserver: v4) else { close(socket); close(upstream); close(listener); continue }
+            guard Self.connect(upstream, toNameserver: address) else { close(socket); close(upstream); close(listener); continue }
             // Accepting must never block the proxy's one thread.
             _ = rt_fcntl_int(listener, F_SETFL, O_NONBLOCK)
             servers.append(Server(address: address, agentSide: socket, upstream: upstream, tcpListener: listener))
@@ -106,12 +111,11 @@ public final class DNSProxy: Sendable {
 
     /// A query from the agent: decide on its name, then forward or refuse.
     private func query(from server: Int, buffer: inout [UInt8]) {
-        var client = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var client = Client()
         let n = buffer.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &client) {
+            withUnsafeMutablePointer(to: &client.address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(servers[server].agentSide, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT), $0, &length)
+                    recvfrom(servers[server].agentSide, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT), $0, &client.length)
                 }
             }
         }
@@ -207,27 +211,41 @@ public final class DNSProxy: Sendable {
 
     /// One query over a fresh TCP connection to the nameserver, from here.
     private func forwardTCP(_ query: [UInt8], server: Int) -> [UInt8]? {
-        guard let v4 = servers[server].address.ipv4Value else { return nil }
-        let upstream = Glibc.socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        let address = servers[server].address
+        let upstream = Glibc.socket(address.family == .v4 ? AF_INET : AF_INET6, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard upstream >= 0 else { return nil }
         defer { close(upstream) }
         Self.setTimeouts(upstream, seconds: 10)
-        guard Self.connect(upstream, toNameserver: v4), Self.writeFrame(query, to: upstream) else { return nil }
+        guard Self.connect(upstream, toNameserver: address), Self.writeFrame(query, to: upstream) else { return nil }
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Self.readFrame(upstream, deadline: now.tv_sec + Self.tcpClientDeadline)
     }
 
-    /// Connects `fd` to `address` (host byte order), port 53.
-    private static func connect(_ fd: CInt, toNameserver address: UInt32) -> Bool {
-        var target = sockaddr_in()
-        target.sin_family = sa_family_t(AF_INET)
-        target.sin_port = UInt16(53).bigEndian
-        target.sin_addr.s_addr = address.bigEndian
-        return withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    /// Connects `fd` to `address`, port 53.
+    private static func connect(_ fd: CInt, toNameserver address: IPAddress) -> Bool {
+        var target = sockaddr_storage()
+        let length: Int
+        let bytes = address.networkBytes
+        if address.family == .v4 {
+            length = MemoryLayout<sockaddr_in>.size
+            withUnsafeMutableBytes(of: &target) { raw in
+                raw.storeBytes(of: sa_family_t(AF_INET), toByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_family)!, as: sa_family_t.self)
+                raw.storeBytes(of: UInt16(53).bigEndian, toByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_port)!, as: UInt16.self)
+                let at = MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!
+                for (i, byte) in bytes.enumerated() { raw[at + i] = byte }
             }
+        } else {
+            length = MemoryLayout<sockaddr_in6>.size
+            withUnsafeMutableBytes(of: &target) { raw in
+                raw.storeBytes(of: sa_family_t(AF_INET6), toByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_family)!, as: sa_family_t.self)
+                raw.storeBytes(of: UInt16(53).bigEndian, toByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_port)!, as: UInt16.self)
+                let at = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                for (i, byte) in bytes.enumerated() { raw[at + i] = byte }
+            }
+        }
+        return withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(length)) }
         } == 0
     }
 
@@ -288,13 +306,12 @@ public final class DNSProxy: Sendable {
         reply(message, to: entry.client, via: server)
     }
 
-    private func reply(_ message: [UInt8], to client: sockaddr_in, via server: Int) {
-        var client = client
+    private func reply(_ message: [UInt8], to client: Client, via server: Int) {
+        var address = client.address
         _ = message.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &client) {
+            withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(servers[server].agentSide, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT), $0,
-                           socklen_t(MemoryLayout<sockaddr_in>.size))
+                    sendto(servers[server].agentSide, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT), $0, client.length)
                 }
             }
         }

@@ -30,7 +30,7 @@ def labels(name):
 
 
 def query(server, name):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(3)
     header = struct.pack(">HHHHHH", 0x2b2b, 0x0100, 1, 0, 0, 0)
     question = b"".join(bytes([len(p)]) + p.encode() for p in labels(name)) + b"\x00\x00\x01\x00\x01"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A nameserver for the tests: binds ADDRESS:53 over UDP and TCP, answers
+"""A nameserver for the tests: binds ADDRESS:53 (IPv4 or IPv6) over UDP and TCP, answers
 every A query with 127.0.0.1, and appends each name it is asked to LOG
 (prefixed "tcp " for queries over TCP). Runs until killed."""
 import socket
@@ -41,9 +41,10 @@ def serve_tcp(listener):
                 pass
 
 
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+family = socket.AF_INET6 if ":" in address else socket.AF_INET
+udp = socket.socket(family, socket.SOCK_DGRAM)
 udp.bind((address, 53))
-tcp = socket.socket()
+tcp = socket.socket(family)
 tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 tcp.bind((address, 53))
 tcp.listen(8)

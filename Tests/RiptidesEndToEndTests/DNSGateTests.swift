@@ -16,15 +16,18 @@ struct DNSGateTests {
         let resolvConf: String
         let process = Process()
 
-        init(address: String) throws {
+        /// Runs in `namespace` (a host of the test's own) when given.
+        init(address: String, in namespace: TestNamespace? = nil) throws {
             self.address = address
             let id = UUID().uuidString.prefix(8)
             log = Harness.scratch.appendingPathComponent("dns-\(id).log").path
             resolvConf = Harness.scratch.appendingPathComponent("resolv-\(id).conf").path
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             try "nameserver \(address)\n".write(toFile: resolvConf, atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/fake_nameserver.py").path, address, log]
+            let command = ["/usr/bin/env", "python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/fake_nameserver.py").path, address, log]
+            let launched = namespace?.wrapping(command) ?? command
+            process.executableURL = URL(fileURLWithPath: launched[0])
+            process.arguments = Array(launched.dropFirst())
             let out = Pipe()
             process.standardOutput = out
             try process.run()
@@ -43,13 +46,16 @@ struct DNSGateTests {
 
     /// dns_client.py under riptides with `nameserver` as the gate's; the
     /// client sends to `server` (the nameserver's address unless given).
-    static func run(_ nameserver: Nameserver, profile: String, server: String? = nil, _ arguments: [String]) throws -> Harness.Result {
+    /// riptides runs in `namespace` when given.
+    static func run(_ nameserver: Nameserver, profile: String, server: String? = nil, in namespace: TestNamespace? = nil,
+                    _ arguments: [String]) throws -> Harness.Result {
         var environment = ProcessInfo.processInfo.environment
         environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
-        return try Harness.riptides(
-            ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
-             Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, server ?? nameserver.address] + arguments,
-            environment: environment)
+        let exec = ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
+                    Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, server ?? nameserver.address] + arguments
+        guard let namespace else { return try Harness.riptides(exec, environment: environment) }
+        let command = namespace.wrapping([Harness.riptides] + exec)
+        return try Harness.run(command[0], Array(command.dropFirst()), environment: environment)
     }
 
     @Test("a query for a name no rule allows is REFUSED and never reaches the nameserver; an allowed one is answered")
@@ -98,6 +104,69 @@ struct DNSGateTests {
                                         extra: ["--isolation", "netns"])
         #expect(unbound.reports["connect"] == "EPERM")
         #expect(listener.messages() == ["hello"])
+    }
+
+    @Test("an IPv6 nameserver (::1) is gated like an IPv4 one: unlisted names REFUSED, allowed ones answered and bound",
+          .enabled(if: TestNamespace.hasIPv6Loopback, "this machine has no IPv6 loopback (::1)"))
+    func ipv6Nameserver() throws {
+        let nameserver = try Nameserver(address: "::1")
+        let listener = try Listener(.tcp)
+        let profile = try Harness.profile("dns-v6", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [\(listener.port)]
+            """)
+        let result = try Self.run(nameserver, profile: profile,
+                                  ["api.allowed.example", "c2VjcmV0.attacker.example", "--connect", "\(listener.port)"])
+        #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1", "\(result.stdout)")
+        #expect(result.reports["c2VjcmV0.attacker.example"] == "rcode5 answers=0", "\(result.stdout)")
+        #expect(result.reports["connect"] == "ok", "\(result.stdout)")
+        #expect(listener.messages() == ["hello"])
+        #expect(nameserver.askedNames == ["api.allowed.example"])
+        let dns = result.audit.filter { $0["event"] as? String == "dns" }
+        #expect(dns.map { $0["address"] as? String } == ["::1", "::1"])
+    }
+
+    @Test("a nameserver at a global IPv6 address gets that address in the agent's namespace, and its queries are gated",
+          .enabled(if: TestNamespace.available, "needs root, iproute2's ip and IPv6 to make a network namespace as a test host"))
+    func ipv6NameserverOffLoopback() throws {
+        // A host of the test's own, so that the machine's addresses stay untouched.
+        let host = try TestNamespace(addresses: ["fd00:53::53/128"])
+        let nameserver = try Nameserver(address: "fd00:53::53", in: host)
+        let profile = try Harness.profile("dns-v6-global", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [443]
+            """)
+        let result = try Self.run(nameserver, profile: profile, in: host, ["api.allowed.example", "c2VjcmV0.attacker.example"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1", "\(result.stdout)\(result.stderr)")
+        #expect(result.reports["c2VjcmV0.attacker.example"] == "rcode5 answers=0", "\(result.stdout)")
+        #expect(nameserver.askedNames == ["api.allowed.example"])
+    }
+
+    @Test("an IPv6 nameserver the agent's namespace cannot take is left out, in one line on stderr; the IPv4 one still gates")
+    func unusableIPv6Nameserver() throws {
+        let nameserver = try Nameserver(address: "127.0.0.83")
+        // A multicast address: the kernel refuses it as an interface address.
+        try "nameserver ff02::1\nnameserver 127.0.0.83\n".write(toFile: nameserver.resolvConf, atomically: true, encoding: .utf8)
+        let profile = try Harness.profile("dns-v6-refused", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [443]
+            """)
+        let result = try Self.run(nameserver, profile: profile, ["api.allowed.example", "c2VjcmV0.attacker.example"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("riptides: IPv6 nameserver ff02::1 could not be set up in the agent's namespace; queries to it follow the profile's address rules\n"),
+                "\(result.stderr)")
+        #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1", "\(result.stdout)")
+        #expect(result.reports["c2VjcmV0.attacker.example"] == "rcode5 answers=0", "\(result.stdout)")
     }
 
     @Test("no way around the gate: UDP to the IPv4-mapped spelling and DNS over TCP, even with a profile rule allowing the nameserver, go through the proxy", arguments: ["mapped", "tcp"])

@@ -92,6 +92,13 @@ enum rt_spawn_stage {
     RT_STAGE_DNS = 14,
 };
 
+/* An IPv4 or IPv6 address: `family` AF_INET or AF_INET6, `bytes` in
+   network order (an IPv4 address in the first four). */
+struct rt_ip_address {
+    int family;
+    uint8_t bytes[16];
+};
+
 struct rt_spawn_request {
     const char *path;            /* resolved executable path */
     char *const *argv;
@@ -114,11 +121,14 @@ struct rt_spawn_request {
        (mapping the caller's uid and gid to themselves). */
     int new_netns;
     int new_userns;
-    /* The netns tier's DNS proxy: for each IPv4 nameserver (host byte
-       order), the child gives the namespace that address (on lo, unless it
-       is in 127/8) and binds a UDP socket and a listening TCP socket to it,
-       port 53, which riptides takes like the listener. At most RT_MAX_DNS. */
-    const uint32_t *dns_servers;
+    /* The netns tier's DNS proxy: for each nameserver, the child gives the
+       namespace that address (on lo, unless lo has it already: 127/8, ::1)
+       and binds a UDP socket and a listening TCP socket to it, port 53,
+       which riptides takes like the listener. At most RT_MAX_DNS. An IPv4
+       nameserver that cannot be set up fails the launch (stage DNS); an
+       IPv6 one (IPv6 disabled or absent in the kernel) is left out: its
+       sockets in the result are -1. */
+    const struct rt_ip_address *dns_servers;
     int dns_server_count;
 };
 
