@@ -14,6 +14,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/kcmp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/epoll.h>
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -170,4 +173,125 @@ void rt_install_crash_handlers(void) {
     sigemptyset(&action.sa_mask);
     const int signals[] = { SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT };
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &action, NULL);
+}
+
+/* --- epoll registrations of a replaced socket ------------------------- */
+
+struct rt_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+int rt_epoll_watchers(pid_t tid, int slot, int *epolls, int max) {
+    char path[48];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)tid);
+    int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return -1;
+    char buffer[4096] __attribute__((aligned(8)));
+    int count = 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, dir, buffer, sizeof buffer);
+        if (n < 0) {
+            int saved = errno;
+            close(dir);
+            errno = saved;
+            return -1;
+        }
+        if (n == 0) break;
+        for (long at = 0; at < n;) {
+            const struct rt_dirent64 *entry = (const struct rt_dirent64 *)(buffer + at);
+            at += entry->d_reclen;
+            int fd = 0, digits = 0;
+            for (const char *c = entry->d_name; *c >= '0' && *c <= '9' && digits < 10; c++, digits++) fd = fd * 10 + (*c - '0');
+            if (digits == 0 || entry->d_name[digits] != 0 || fd == slot) continue;
+            /* The same number may be registered for several files (one
+               closed and its number reused): look at the first few. */
+            for (unsigned toff = 0; toff < 4; toff++) {
+                struct kcmp_epoll_slot target = { .efd = (uint32_t)fd, .tfd = (uint32_t)slot, .toff = toff };
+                long rc = syscall(SYS_kcmp, tid, tid, KCMP_EPOLL_TFD, slot, &target);
+                if (rc == 0) {
+                    if (count < max) epolls[count++] = fd;
+                    break;
+                }
+                if (rc < 0) break; /* not an epoll, or no such registration */
+            }
+        }
+    }
+    close(dir);
+    return count;
+}
+
+int rt_epoll_registration(int epfd, int tfd, unsigned long inode, uint32_t *events, uint64_t *data) {
+    char path[48];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
+    int file = open(path, O_RDONLY | O_CLOEXEC);
+    if (file < 0) return -1;
+    /* Lines "tfd: N events: X data: Y  pos:P ino:I sdev:D", read in chunks. */
+    char chunk[4096], line[256];
+    size_t length = 0;
+    int found = -1;
+    ssize_t n;
+    while (found != 0 && (n = read(file, chunk, sizeof chunk)) > 0) {
+        for (ssize_t i = 0; i < n && found != 0; i++) {
+            if (chunk[i] != '\n') {
+                if (length + 1 < sizeof line) line[length++] = chunk[i];
+                continue;
+            }
+            line[length] = 0;
+            length = 0;
+            int number;
+            unsigned int mask;
+            unsigned long long value, position;
+            unsigned long node;
+            if (sscanf(line, "tfd: %d events: %x data: %llx pos:%llu ino:%lx", &number, &mask, &value, &position, &node) == 5
+                && number == tfd && node == inode) {
+                *events = mask;
+                *data = value;
+                found = 0;
+            }
+        }
+    }
+    close(file);
+    return found;
+}
+
+struct rt_move_job {
+    int epfd;
+    int old_file;
+    int new_file;
+    int as_fd;
+    struct epoll_event event;
+    int result;
+};
+
+static void *rt_move_thread(void *argument) {
+    struct rt_move_job *job = argument;
+    /* A private copy of riptides's table: numbers changed here are this
+       thread's alone, and the copy goes when the thread ends. */
+    if (unshare(CLONE_FILES) != 0) { job->result = errno; return NULL; }
+    /* Move the epoll and the new file out of the number's way. */
+    int epfd = job->epfd, new_file = job->new_file;
+    if (epfd == job->as_fd && (epfd = fcntl(epfd, F_DUPFD_CLOEXEC, 0)) < 0) { job->result = errno; return NULL; }
+    if (new_file == job->as_fd && (new_file = fcntl(new_file, F_DUPFD_CLOEXEC, 0)) < 0) { job->result = errno; return NULL; }
+    /* The old file's registration goes now, not when its last reference
+       does: until then it would report the unconnected socket's EPOLLHUP. */
+    if (job->old_file != job->as_fd && dup2(job->old_file, job->as_fd) < 0) { job->result = errno; return NULL; }
+    (void)epoll_ctl(epfd, EPOLL_CTL_DEL, job->as_fd, NULL);
+    if (dup2(new_file, job->as_fd) < 0) { job->result = errno; return NULL; }
+    job->result = epoll_ctl(epfd, EPOLL_CTL_ADD, job->as_fd, &job->event) == 0 ? 0 : errno;
+    return NULL;
+}
+
+int rt_epoll_move(int epfd, int old_file, int new_file, int as_fd, uint32_t events, uint64_t data) {
+    struct rt_move_job job = { .epfd = epfd, .old_file = old_file, .new_file = new_file, .as_fd = as_fd, .result = 0 };
+    job.event.events = events;
+    job.event.data.u64 = data;
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, rt_move_thread, &job);
+    if (rc != 0) return rc;
+    pthread_join(thread, NULL);
+    return job.result;
 }

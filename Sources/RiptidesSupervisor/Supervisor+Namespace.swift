@@ -84,17 +84,24 @@ extension Supervisor {
 
     /// Puts `fresh` in the agent's slot `job.args.0`, if that slot still
     /// holds the socket the decision was made on (kcmp), keeping the slot's
-    /// close-on-exec flag.
+    /// close-on-exec flag and the agent's epoll registrations of it.
     func install(_ fresh: borrowing FileDescriptor, for job: Job, agentSocket: borrowing FileDescriptor) -> Result<Void, Errno> {
         let slot = CInt(truncatingIfNeeded: job.args.0)
         guard rt_kcmp_files(job.tid, getpid(), slot, agentSocket.rawValue) == 0 else { return .failure(.badFileDescriptor) }
+        let watchers = EpollWatchers(tid: job.tid, slot: slot, socket: agentSocket, threadPidFDs: threadPidFDs)
         var request = seccomp_notif_addfd()
         request.id = job.id
         request.flags = UInt32(SECCOMP_ADDFD_FLAG_SETFD)
         request.srcfd = UInt32(fresh.rawValue)
         request.newfd = UInt32(slot)
         request.newfd_flags = closeOnExec(tid: job.tid, fd: slot) ? UInt32(O_CLOEXEC) : 0
-        return rt_notif_addfd(listener, &request) >= 0 ? .success(()) : .failure(.current)
+        guard rt_notif_addfd(listener, &request) >= 0 else {
+            let error = Errno.current
+            watchers.discard()
+            return .failure(error)
+        }
+        watchers.move(from: agentSocket, to: fresh, as: slot)
+        return .success(())
     }
 
     /// The close-on-exec flag of the agent's descriptor: only

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -130,6 +131,34 @@ static int nonblocking(const char *host, int port, const char *msg) {
         report("send", n < 0 ? -1 : 0);
     }
     close(fd);
+    return 0;
+}
+
+/* An event loop that registers its socket with epoll before connecting
+   (as Netty does): the registration must report the connection, and
+   modifying and removing it must work, as natively. */
+static int epoll_first(const char *host, int port, const char *msg) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(host, port, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.u64 = 0x5eed };
+    report("epoll_add", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+    int rc = connect(fd, (struct sockaddr *)&ss, len);
+    report("connect", rc);
+    struct epoll_event out = { 0 };
+    int n = epoll_wait(ep, &out, 1, 5000);
+    if (n == 1 && out.data.u64 == 0x5eed && (out.events & EPOLLOUT) && !(out.events & (EPOLLERR | EPOLLHUP)))
+        printf("epoll_wait=ok\n");
+    else
+        printf("epoll_wait=n:%d events:%x data:%llx\n", n, n > 0 ? out.events : 0, n > 0 ? (unsigned long long)out.data.u64 : 0ULL);
+    fflush(stdout);
+    ev.events = EPOLLIN;
+    report("epoll_mod", epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev));
+    report("send", send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0 ? -1 : 0);
+    report("epoll_del", epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
+    close(fd);
+    close(ep);
     return 0;
 }
 
@@ -303,6 +332,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "udp-sendmsg") && argc == 5) return udp_sendmsg("sendmsg", argv[2], atoi(argv[3]), argv[4]);
     if (!strcmp(mode, "udp-sendmmsg") && argc >= 5) return udp_sendmmsg(argv[2], argv[3], argc - 4, argv + 4);
     if (!strcmp(mode, "nonblock") && argc == 5) return nonblocking(argv[2], atoi(argv[3]), argv[4]);
+    if (!strcmp(mode, "epoll") && argc == 5) return epoll_first(argv[2], atoi(argv[3]), argv[4]);
     if (!strcmp(mode, "tree") && argc == 4) return tree(argv[2], atoi(argv[3]));
     if (!strcmp(mode, "threads") && argc == 5) return threads(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (!strcmp(mode, "daemon") && argc == 4) return daemonize(argv[2], atoi(argv[3]));

@@ -128,6 +128,22 @@ struct ExecEnforcementTests {
         #expect(refused.reports["so_error"] == "ECONNREFUSED" || refused.reports["connect"] == "ECONNREFUSED")
     }
 
+    @Test("a socket registered with epoll before its connect (as Netty's event loop does) reports the connection; MOD and DEL work")
+    func epollBeforeConnect() throws {
+        let v4 = try Listener(.tcp), v6 = try Listener(.tcp, host: "::1")
+        let profile = try Self.loopbackProfile([v4.port, v6.port])
+        for listener in [v4, v6] {
+            let result = try Harness.probe(profile: profile, ["epoll", listener.host, "\(listener.port)", "ev"])
+            #expect(result.reports["epoll_add"] == "ok")
+            #expect(["ok", "EINPROGRESS"].contains(result.reports["connect"]))
+            #expect(result.reports["epoll_wait"] == "ok", "\(result.stdout)")
+            #expect(result.reports["epoll_mod"] == "ok")
+            #expect(result.reports["send"] == "ok")
+            #expect(result.reports["epoll_del"] == "ok")
+            #expect(listener.messages() == ["ev"], "\(listener.host)")
+        }
+    }
+
     @Test("observe mode lets a denied connect through and logs it as deny/observe")
     func observeMode() throws {
         let forbidden = try Listener(.tcp)

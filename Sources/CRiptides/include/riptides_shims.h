@@ -169,6 +169,26 @@ int rt_fcntl_int(int fd, int cmd, int arg);
 int rt_seccomp_get_notif_sizes(struct seccomp_notif_sizes *sizes);
 int rt_kcmp_files(pid_t pid1, pid_t pid2, int fd1, int fd2);
 int rt_landlock_abi_version(void);
+
+/* --- epoll registrations of a replaced socket (netns tier) ------------- */
+
+/* The epoll instances in thread `tid`'s descriptor table that watch the file
+   at `slot` under that number (kcmp KCMP_EPOLL_TFD): writes up to `max` of
+   their numbers, in tid's table, to `epolls`. Returns how many were found,
+   or -1 with errno. */
+int rt_epoll_watchers(pid_t tid, int slot, int *epolls, int max);
+
+/* The events and data of the registration under number `tfd` of the file
+   with inode `inode`, from /proc/self/fdinfo/EPFD. Returns 0, or -1 when
+   there is none. */
+int rt_epoll_registration(int epfd, int tfd, unsigned long inode, uint32_t *events, uint64_t *data);
+
+/* Moves the registration in epoll `epfd` under descriptor number `as_fd`
+   from `old_file` to `new_file` (the key the agent's later EPOLL_CTL_MOD and
+   DEL look up is the file and that number), with `events` and `data`, from
+   a short-lived thread with a descriptor table of its own, so that
+   riptides's own numbers stay untouched. Returns 0, or an errno value. */
+int rt_epoll_move(int epfd, int old_file, int new_file, int as_fd, uint32_t events, uint64_t data);
 int rt_io_uring_setup_probe(void);
 
 ssize_t rt_process_vm_readv(pid_t pid, const struct iovec *local, unsigned long liovcnt,

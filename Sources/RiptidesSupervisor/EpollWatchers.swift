@@ -1,0 +1,57 @@
+import CRiptides
+import Glibc
+import RiptidesSystem
+
+/// The agent's epoll registrations of a socket the netns tier replaces.
+/// An epoll instance watches a file, not a descriptor number: once the
+/// agent's slot holds the host socket, a registration made before the
+/// connect (event loops such as Netty's register a socket first) would go
+/// on watching the old socket and never report the connection. They are
+/// found before the replacement (kcmp `KCMP_EPOLL_TFD`) and moved to the
+/// new socket, under the same number, events and data, afterwards.
+struct EpollWatchers {
+    struct Registration {
+        /// Riptides's copy of the agent's epoll instance.
+        var epoll: CInt
+        var events: UInt32
+        var data: UInt64
+    }
+
+    private(set) var registrations: [Registration] = []
+
+    /// The registrations of the socket in slot `slot` of thread `tid`
+    /// (`socket` is riptides's duplicate of it). None when the agent has no
+    /// epoll watching it, which costs one directory read and one kcmp per
+    /// descriptor of the agent's.
+    init(tid: Int32, slot: CInt, socket: borrowing FileDescriptor, threadPidFDs: Bool) {
+        let found: [CInt] = withUnsafeTemporaryAllocation(of: CInt.self, capacity: 8) { buffer in
+            let count = rt_epoll_watchers(tid, slot, buffer.baseAddress, CInt(buffer.count))
+            return count > 0 ? Array(buffer.prefix(Int(count))) : []
+        }
+        guard !found.isEmpty else { return }
+        var status = stat()
+        guard fstat(socket.rawValue, &status) == 0,
+              case .success(let pidfd) = PidFD.open(thread: tid, threadPidFDs: threadPidFDs) else { return }
+        for number in found {
+            guard case .success(let copy) = PidFD.getFD(pidfd, number) else { continue }
+            var events: UInt32 = 0
+            var data: UInt64 = 0
+            guard rt_epoll_registration(copy.rawValue, slot, UInt(status.st_ino), &events, &data) == 0 else { continue }
+            registrations.append(Registration(epoll: copy.release(), events: events, data: data))
+        }
+    }
+
+    /// Moves each registration under number `slot` from `old` (the
+    /// replaced socket) to `new`, then lets the copies go.
+    consuming func move(from old: borrowing FileDescriptor, to new: borrowing FileDescriptor, as slot: CInt) {
+        for registration in registrations {
+            _ = rt_epoll_move(registration.epoll, old.rawValue, new.rawValue, slot, registration.events, registration.data)
+            close(registration.epoll)
+        }
+    }
+
+    /// Lets the copies go without registering (the replacement failed).
+    consuming func discard() {
+        for registration in registrations { close(registration.epoll) }
+    }
+}
