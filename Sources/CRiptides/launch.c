@@ -140,10 +140,8 @@ static int loopback_up(void) {
     return rc;
 }
 
-/* Gives the namespace's lo the IPv4 address `a` (a /32 alias "lo:N"),
-   unless it is in 127/8, which lo has already. */
+/* Gives the namespace's lo the IPv4 address `a` (a /32 alias "lo:N"). */
 static int loopback_alias4(int index, const struct rt_ip_address *a) {
-    if (a->bytes[0] == 127) return 0;
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     struct ifreq ifr;
@@ -246,7 +244,8 @@ static int dns_socket(const struct rt_ip_address *a, int type) {
 /* Sets up nameserver `index` in the agent's namespace: its address on lo
    and the two sockets. Returns 0, or -1 with errno (nothing left open). */
 static int dns_setup(int index, const struct rt_ip_address *a, int *udp, int *tcp) {
-    int rc = a->family == AF_INET6 ? loopback_alias6(a) : loopback_alias4(index, a);
+    /* lo has 127/8 already. */
+    int rc = a->family == AF_INET6 ? loopback_alias6(a) : a->bytes[0] == 127 ? 0 : loopback_alias4(index, a);
     if (rc != 0) return -1;
     *udp = dns_socket(a, SOCK_DGRAM);
     if (*udp < 0) return -1;
@@ -259,6 +258,28 @@ static int dns_setup(int index, const struct rt_ip_address *a, int *udp, int *tc
         return -1;
     }
     return 0;
+}
+
+/* Which RT_FAMILY_* bit nameserver `a`, set up on lo, shows getaddrinfo's
+   AI_ADDRCONFIG: glibc ignores 127.0.0.1 and ::1, and an address in 127/8
+   got no alias (lo lists 127.0.0.1 alone). */
+static int family_seen(const struct rt_ip_address *a) {
+    static const uint8_t loopback6[16] = { [15] = 1 };
+    if (a->family == AF_INET6) return memcmp(a->bytes, loopback6, 16) == 0 ? 0 : RT_FAMILY_IPV6;
+    return a->bytes[0] == 127 ? 0 : RT_FAMILY_IPV4;
+}
+
+/* Placeholder addresses on lo for the families in `missing`, best effort:
+   127.0.0.2 (loopback already) and 100::1 (the discard-only prefix). */
+static void add_placeholders(int missing) {
+    if (missing & RT_FAMILY_IPV4) {
+        struct rt_ip_address a = { .family = AF_INET, .bytes = { 127, 0, 0, 2 } };
+        (void)loopback_alias4(RT_MAX_DNS, &a);
+    }
+    if (missing & RT_FAMILY_IPV6) {
+        struct rt_ip_address a = { .family = AF_INET6, .bytes = { 0x01, 0x00, [15] = 1 } };
+        (void)loopback_alias6(&a);
+    }
 }
 
 /* Writes `text` to the file at `path` (the parent side of a user
@@ -312,12 +333,17 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
     }
     if (req->new_netns && loopback_up() != 0) child_fail(report_fd, RT_STAGE_NETNS, errno);
     int dns[RT_MAX_DNS] = { -1, -1, -1 }, dns_tcp[RT_MAX_DNS] = { -1, -1, -1 };
+    int families = 0; /* RT_FAMILY_* that getaddrinfo will see on lo */
     for (int i = 0; req->new_netns && i < req->dns_server_count && i < RT_MAX_DNS; i++) {
         const struct rt_ip_address *server = &req->dns_servers[i];
         /* IPv6 may be disabled or absent: such a nameserver is left out. */
-        if (dns_setup(i, server, &dns[i], &dns_tcp[i]) != 0 && server->family != AF_INET6)
-            child_fail(report_fd, RT_STAGE_DNS, errno);
+        if (dns_setup(i, server, &dns[i], &dns_tcp[i]) != 0) {
+            if (server->family != AF_INET6) child_fail(report_fd, RT_STAGE_DNS, errno);
+            continue;
+        }
+        families |= family_seen(server);
     }
+    if (req->new_netns) add_placeholders(req->host_families & ~families);
 
     if (req->drop_capabilities) {
         /* The bounding set needs CAP_SETPCAP: drop it before changing uid. */

@@ -93,6 +93,7 @@ public enum ExecSession {
         // The netns tier puts riptides's DNS proxy on the nameservers' addresses.
         let nameservers = Nameservers.read(from: configuration.environment["RIPTIDES_RESOLV_CONF"] ?? "/etc/resolv.conf")
         request.dnsServers = nameservers.map(\.networkBytes)
+        (request.hostHasIPv4, request.hostHasIPv6) = HostAddressFamilies.configured()
         let isolation = try chooseIsolation(configuration, protection: protection)
         let launched = try launch(&request, isolation: isolation, automatic: configuration.isolation == nil, kept: kept)
         let tier = launched.isolation

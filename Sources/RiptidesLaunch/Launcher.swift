@@ -26,6 +26,11 @@ public struct LaunchRequest: Sendable {
     /// riptides's DNS proxy (netns tier only): 4 (IPv4) or 16 (IPv6) bytes
     /// each, in network order.
     public var dnsServers: [[UInt8]] = []
+    /// Whether the host has an IPv4 address besides 127.0.0.1, and an IPv6
+    /// one besides ::1: what getaddrinfo's `AI_ADDRCONFIG` goes by. The
+    /// agent's namespace is given a placeholder of each it would lack.
+    public var hostHasIPv4 = false
+    public var hostHasIPv6 = false
 
     public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
         self.executable = executable
@@ -118,6 +123,7 @@ public enum Launcher {
                             spawn.landlock_ruleset_fd = request.landlockRuleset ?? -1
                             spawn.new_netns = request.networkNamespace ? 1 : 0
                             spawn.new_userns = request.userNamespace ? 1 : 0
+                            spawn.host_families = (request.hostHasIPv4 ? RT_FAMILY_IPV4 : 0) | (request.hostHasIPv6 ? RT_FAMILY_IPV6 : 0)
                             spawn.dns_server_count = request.networkNamespace ? CInt(min(request.dnsServers.count, Int(RT_MAX_DNS))) : 0
                             spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0
                             return withUnsafePointer(to: &program) { prog in

@@ -121,6 +121,11 @@ struct rt_spawn_request {
        (mapping the caller's uid and gid to themselves). */
     int new_netns;
     int new_userns;
+    /* The address families the host shows getaddrinfo's AI_ADDRCONFIG
+       (RT_FAMILY_*): the namespace's lo gets a placeholder address of each
+       one it would otherwise lack (127.0.0.2, 100::1), so that lookups
+       answer as they do outside. */
+    int host_families;
     /* The netns tier's DNS proxy: for each nameserver, the child gives the
        namespace that address (on lo, unless lo has it already: 127/8, ::1)
        and binds a UDP socket and a listening TCP socket to it, port 53,
@@ -133,6 +138,8 @@ struct rt_spawn_request {
 };
 
 #define RT_MAX_DNS 3
+#define RT_FAMILY_IPV4 1   /* an IPv4 address other than 127.0.0.1 */
+#define RT_FAMILY_IPV6 2   /* an IPv6 address other than ::1 */
 
 struct rt_spawn_result {
     pid_t pid;
