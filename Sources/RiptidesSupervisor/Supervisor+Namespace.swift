@@ -197,16 +197,17 @@ extension Supervisor {
 }
 
 extension Supervisor {
-    /// Netns tier, datagrams with an address: the agent's socket is replaced
-    /// by a host socket (installed first, so that replies reach the agent's
-    /// `recvfrom`), and the send goes out on riptides's reference to it.
-    /// Returns nil when the socket already is a host socket, else a raw
-    /// descriptor the caller closes. A stream socket still in the agent's
-    /// namespace (TCP Fast Open) is refused.
+    /// Netns tier, datagrams with an address, and TCP Fast Open (a send
+    /// with `MSG_FASTOPEN` on an unconnected stream socket): the agent's
+    /// socket is replaced by a host socket (installed first, so that replies
+    /// reach the agent), and the send goes out on riptides's reference to
+    /// it. Returns nil when the call stays on the agent's own socket (a host
+    /// socket already, or a stream send without `MSG_FASTOPEN`, which fails
+    /// there as natively), else a raw descriptor the caller closes.
     func hostSocketForSend(_ job: Job, destination: Destination,
                            agentSocket: borrowing FileDescriptor) -> Result<CInt?, Errno> {
         guard case .inet = destination, needsHostSocket(job, socket: agentSocket) else { return .success(nil) }
-        if job.identity.isStream { return .failure(Errno(rawValue: EOPNOTSUPP)) }
+        if job.identity.isStream && job.flags & CInt(MSG_FASTOPEN) == 0 { return .success(nil) }
         let fresh: FileDescriptor
         switch hostSocket(like: job, agentSocket: agentSocket) {
         case .success(let f): fresh = f
