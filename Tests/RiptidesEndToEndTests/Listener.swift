@@ -10,9 +10,7 @@ final class Listener: Sendable {
     let port: UInt16
     let host: String
     private let fd: CInt
-    private let received = Mutex<[String]>([])
-    private let connections = Atomic<Int>(0)
-    private let stopped = Atomic<Bool>(false)
+    private let record = Arrivals()
 
     /// Binds `host` (an IPv4 or IPv6 literal) on a free port and starts
     /// recording on a thread of its own.
@@ -54,46 +52,68 @@ final class Listener: Sendable {
     }
 
     private func acceptLoop(_ fd: CInt) {
-        while !stopped.load(ordering: .relaxed) {
+        while !record.stopped.load(ordering: .relaxed) {
             let client = accept(fd, nil, nil)
-            if client < 0 { if stopped.load(ordering: .relaxed) { return }; continue }
-            connections.add(1, ordering: .relaxed)
-            Thread.detachNewThread { [self] in
-                var data = Data()
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let n = read(client, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    data.append(contentsOf: buffer[0..<n])
-                }
-                close(client)
-                self.received.withLock { $0.append(String(decoding: data, as: UTF8.self)) }
-            }
+            if client < 0 { if record.stopped.load(ordering: .relaxed) { return }; continue }
+            record.connection(client)
         }
     }
 
     private func receiveLoop(_ fd: CInt) {
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while !stopped.load(ordering: .relaxed) {
+        while !record.stopped.load(ordering: .relaxed) {
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n < 0 { if stopped.load(ordering: .relaxed) { return }; continue }
-            connections.add(1, ordering: .relaxed)
-            received.withLock { $0.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+            if n < 0 { if record.stopped.load(ordering: .relaxed) { return }; continue }
+            record.datagram(buffer[0..<n])
         }
     }
 
     /// What arrived so far, after giving in-flight data `settle` seconds.
-    func messages(settle: Double = 0.2) -> [String] {
+    func messages(settle: Double = 0.2) -> [String] { record.messages(settle: settle) }
+
+    /// Connections accepted (TCP) or datagrams received (UDP).
+    var arrivals: Int { record.count }
+
+    deinit {
+        record.stopped.store(true, ordering: .relaxed)
+        shutdown(fd, CInt(SHUT_RDWR))
+        close(fd)
+    }
+}
+
+/// What reached a listener (inet or unix): each connection's bytes up to
+/// its end, or each datagram; and whether the listener is stopping.
+final class Arrivals: Sendable {
+    private let received = Mutex<[String]>([])
+    private let total = Atomic<Int>(0)
+    let stopped = Atomic<Bool>(false)
+
+    /// Reads `client` to its end on a thread of its own, then records it.
+    func connection(_ client: CInt) {
+        total.add(1, ordering: .relaxed)
+        Thread.detachNewThread { [self] in
+            var data = Data()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(client, &buffer, buffer.count)
+                if n <= 0 { break }
+                data.append(contentsOf: buffer[0..<n])
+            }
+            close(client)
+            self.received.withLock { $0.append(String(decoding: data, as: UTF8.self)) }
+        }
+    }
+
+    func datagram(_ bytes: ArraySlice<UInt8>) {
+        total.add(1, ordering: .relaxed)
+        received.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) }
+    }
+
+    /// What arrived so far, after giving in-flight data `settle` seconds.
+    func messages(settle: Double) -> [String] {
         usleep(useconds_t(settle * 1_000_000))
         return received.withLock { $0 }
     }
 
-    /// Connections accepted (TCP) or datagrams received (UDP).
-    var arrivals: Int { connections.load(ordering: .relaxed) }
-
-    deinit {
-        stopped.store(true, ordering: .relaxed)
-        shutdown(fd, CInt(SHUT_RDWR))
-        close(fd)
-    }
+    var count: Int { total.load(ordering: .relaxed) }
 }

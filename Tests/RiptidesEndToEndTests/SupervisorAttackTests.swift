@@ -486,10 +486,8 @@ final class UnixListener: Sendable {
     let name: String
     private let fd: CInt
     private let path: String?
-    private let received = Mutex<[String]>([])
+    private let record = Arrivals()
     private let senders = Mutex<[Peer]>([])
-    private let connections = Atomic<Int>(0)
-    private let stopped = Atomic<Bool>(false)
 
     /// Whom the kernel credited a connection (SO_PEERCRED) or a datagram
     /// (SCM_CREDENTIALS) to: the process the server believes it serves.
@@ -530,26 +528,15 @@ final class UnixListener: Sendable {
     }
 
     private func acceptLoop(_ fd: CInt) {
-        while !stopped.load(ordering: .relaxed) {
+        while !record.stopped.load(ordering: .relaxed) {
             let client = accept(fd, nil, nil)
-            if client < 0 { if stopped.load(ordering: .relaxed) { return }; usleep(1000); continue }
-            connections.add(1, ordering: .relaxed)
+            if client < 0 { if record.stopped.load(ordering: .relaxed) { return }; usleep(1000); continue }
             var credentials: [Int32] = [0, 0, 0]
             var length = socklen_t(12)
             if getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 {
                 senders.withLock { $0.append(Peer(pid: credentials[0], uid: UInt32(bitPattern: credentials[1]))) }
             }
-            Thread.detachNewThread { [self] in
-                var data = Data()
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let n = read(client, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    data.append(contentsOf: buffer[0..<n])
-                }
-                close(client)
-                self.received.withLock { $0.append(String(decoding: data, as: UTF8.self)) }
-            }
+            record.connection(client)
         }
     }
 
@@ -558,7 +545,7 @@ final class UnixListener: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, socklen_t(MemoryLayout<CInt>.size))
         var buffer = [UInt8](repeating: 0, count: 65536)
         var control = [UInt8](repeating: 0, count: 64)
-        while !stopped.load(ordering: .relaxed) {
+        while !record.stopped.load(ordering: .relaxed) {
             let n = buffer.withUnsafeMutableBytes { data in
                 control.withUnsafeMutableBytes { control in
                     var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
@@ -581,23 +568,19 @@ final class UnixListener: Sendable {
                     }
                 }
             }
-            if n < 0 { if stopped.load(ordering: .relaxed) { return }; usleep(1000); continue }
-            connections.add(1, ordering: .relaxed)
-            received.withLock { $0.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+            if n < 0 { if record.stopped.load(ordering: .relaxed) { return }; usleep(1000); continue }
+            record.datagram(buffer[0..<n])
         }
     }
 
     /// What arrived so far, after giving in-flight data `settle` seconds.
-    func messages(settle: Double = 0.2) -> [String] {
-        usleep(useconds_t(settle * 1_000_000))
-        return received.withLock { $0 }
-    }
+    func messages(settle: Double = 0.2) -> [String] { record.messages(settle: settle) }
 
     /// Connections accepted (stream) or datagrams received (datagram).
-    var arrivals: Int { connections.load(ordering: .relaxed) }
+    var arrivals: Int { record.count }
 
     deinit {
-        stopped.store(true, ordering: .relaxed)
+        record.stopped.store(true, ordering: .relaxed)
         shutdown(fd, CInt(SHUT_RDWR))
         close(fd)
         if let path { unlink(path) }
