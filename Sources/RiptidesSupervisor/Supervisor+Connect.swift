@@ -20,9 +20,10 @@ extension Supervisor {
         if case .inet = destination, needsHostSocket(job, socket: socket) {
             return replaceAndConnect(job, agentSocket: socket, copy: copy, destination: destination)
         }
-        if case .resolverProxy = destination, !job.identity.nonBlocking, !job.onWorker {
-            // A blocking connect to the DNS proxy can wait (its backlog may be
-            // full): finish it on a worker, with the address already decided.
+        if case .resolverProxy = destination, !job.onWorker {
+            // A connect to the DNS proxy can wait (its backlog may be full, and
+            // the agent may clear O_NONBLOCK meanwhile): finish it on a
+            // worker, with the address already decided.
             return deferConnect(job, socket: socket, copy: copy, destination: destination)
         }
         let fd = socket.rawValue

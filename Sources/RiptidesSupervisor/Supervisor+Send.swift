@@ -47,7 +47,7 @@ extension Supervisor {
         case .failure(let e): return .failure(e)
         }
         defer { if let replacement { close(replacement) } }
-        let fd = replacement ?? socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
+        let fd = replacement ?? socket.rawValue, flags = job.sendFlags
         let performed = asAgent(job, for: destination) {
             copy.withKernelAddress(for: destination) { address, addressLength in
                 valueOrErrno(retryOnInterrupt: false) { Glibc.sendto(fd, data.baseAddress, data.count, flags, address, addressLength) }
@@ -183,7 +183,7 @@ extension Supervisor {
         // Every read of the agent's memory is done: check the caller is still
         // the thread that asked (its tid may have been reused), then act.
         guard isValid(job.id) else { return .failure(.noSuchProcess) }
-        let fd = replacement ?? socket.rawValue, flags = job.flags | CInt(MSG_NOSIGNAL)
+        let fd = replacement ?? socket.rawValue, flags = job.sendFlags
         let hasName = namePointer != 0 && header.msg_namelen > 0
         var vector = iovec(iov_base: payload.baseAddress, iov_len: length)
         return control.withBuffer { controlPointer, controlLength in

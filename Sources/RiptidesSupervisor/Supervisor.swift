@@ -119,8 +119,12 @@ public final class Supervisor: Sendable {
         // (A connect the netns tier serves with a new host socket starts
         // without blocking; a worker waits for it if it must.)
         let servedByHostSocket = call == .connect && identity.isInet && needsHostSocket(identity: identity, socket: socketDescriptor)
-        let mayBlock = call != .listen && !identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0
-            && (identity.isStream || identity.domain == AF_UNIX) && !servedByHostSocket
+        // A connect on the agent's own stream or unix socket goes to a worker
+        // even when the socket is non-blocking: another thread of the agent's
+        // could clear O_NONBLOCK on the shared file before the call is made,
+        // and connect has no MSG_DONTWAIT. (Sends get MSG_DONTWAIT instead.)
+        let mayBlock = call != .listen && (identity.isStream || identity.domain == AF_UNIX) && !servedByHostSocket
+            && (call == .connect || (!identity.nonBlocking && flagsArgument & CInt(MSG_DONTWAIT) == 0))
         // A unix call made for the agent by a root riptides runs with the
         // agent's credentials, which are per thread: it gets a thread of its
         // own, which ends with the call.
@@ -162,6 +166,14 @@ public final class Supervisor: Sendable {
         var onWorker = false
 
         var id: UInt64 { request.id }
+        /// The agent's send flags as riptides sends with them: no SIGPIPE
+        /// (raised in the caller instead), and `MSG_DONTWAIT` when the socket
+        /// was non-blocking. The agent shares the open file and could clear
+        /// `O_NONBLOCK` from another thread while the send is made here,
+        /// on the thread that receives notifications.
+        var sendFlags: CInt {
+            flags | CInt(MSG_NOSIGNAL) | (identity.nonBlocking ? CInt(MSG_DONTWAIT) : 0)
+        }
         var args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) { request.data.args }
         var memory: ProcessMemory { ProcessMemory(pid: tid) }
     }

@@ -75,29 +75,38 @@ struct ExecAdversarialTests {
         #expect(v6.messages() == ["plain6"])
     }
 
+    /// A listener on 127.0.0.1 whose accept queue is full: the next SYN is
+    /// dropped, so a connect to it hangs, as to a host that never answers.
+    final class SilentDestination {
+        let port: UInt16
+        private var descriptors: [CInt] = []
+
+        init() {
+            let silent = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
+            descriptors.append(silent)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = UInt32(0x7f000001).bigEndian
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) } }
+            listen(silent, 0)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) } }
+            port = UInt16(bigEndian: address.sin_port)
+            for _ in 0..<2 {
+                let filler = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
+                descriptors.append(filler)
+            }
+            usleep(100_000)
+        }
+
+        deinit { descriptors.forEach { close($0) } }
+    }
+
     @Test("item 7, a silent destination: a blocking connect that never completes does not delay another thread's decision")
     func silentDestination() throws {
-        // A listener whose accept queue is full: the next SYN is dropped, so a
-        // connect to it hangs, as to a host that never answers (on loopback).
-        let silent = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
-        defer { close(silent) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f000001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) } }
-        listen(silent, 0)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) } }
-        let silentPort = UInt16(bigEndian: address.sin_port)
-        var fillers: [CInt] = []
-        defer { fillers.forEach { close($0) } }
-        for _ in 0..<2 {
-            let filler = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
-            fillers.append(filler)
-        }
-        usleep(100_000)
-
+        let silent = SilentDestination()
+        let silentPort = silent.port
         let allowed = try Listener(.tcp)
         let profile = try ExecEnforcementTests.loopbackProfile([allowed.port, silentPort])
         let result = try Harness.probe(profile: profile, ["silent", "127.0.0.1", "\(silentPort)", "\(allowed.port)"],
@@ -107,6 +116,20 @@ struct ExecAdversarialTests {
         #expect(elapsed < 1000, "the allowed connect waited \(elapsed) ms behind the silent one")
         #expect(result.reports["silent"] != "ok", "\(result.stdout)")
         #expect(allowed.messages() == ["not-stalled"])
+    }
+
+    @Test("item 7, O_NONBLOCK cleared behind riptides's back: connects and Fast Open sends to a silent destination still hold up no other decision",
+          arguments: ["connect", "fastopen"])
+    func nonBlockingFlip(mode: String) throws {
+        let silent = SilentDestination()
+        let allowed = try Listener(.tcp)
+        let profile = try ExecEnforcementTests.loopbackProfile([allowed.port, silent.port])
+        let result = try Harness.riptides(["exec", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+                                           try Harness.agent("attack_nonblock_flip"), "127.0.0.1", "\(silent.port)", "\(allowed.port)", mode])
+        #expect(result.reports["allowed"] == "ok", "\(result.stdout)")
+        let slowest = try #require(result.reports["allowed_max_ms"].flatMap { Int($0) }, "\(result.stdout)")
+        #expect(slowest < 1000, "an allowed connect waited \(slowest) ms behind the silent ones")
+        #expect(allowed.messages().allSatisfy { $0 == "flip" })
     }
 
     @Test("items 1 and 12, the netns slot race: a thread swapping a host socket into the slot of a connect being served cannot aim it at a denied port")
