@@ -7,6 +7,7 @@
 #   BENCH_N        operations per latency run            (default 1000)
 #   BENCH_BYTES    bytes per bulk run                    (default 1 GiB)
 #   BENCH_RUNS     runs per side for bulk and start-up   (default 9)
+#   BENCH_ISOLATION netns or filter: riptides's tier     (default: riptides's own choice)
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,6 +15,8 @@ root="$(cd "$here/.." && pwd)"
 N="${BENCH_N:-1000}"
 BYTES="${BENCH_BYTES:-1073741824}"
 RUNS="${BENCH_RUNS:-9}"
+isolation=()
+[[ -n "${BENCH_ISOLATION:-}" ]] && isolation=(--isolation "$BENCH_ISOLATION")
 HOST=127.0.0.1
 
 say() { printf 'exec-bench: %s\n' "$*" >&2; }
@@ -81,7 +84,7 @@ run() { # SIDE ARGS... -> netbench's result line in $line (not in $(...): anomal
     if [[ "$side" == bare ]]; then
         out="$("$nb" "$@" 2>"$err")"; rc=$?
     else
-        out="$("$riptides" exec --quiet --audit /dev/null --profile "$profile" -- "$nb" "$@" 2>"$err")"; rc=$?
+        out="$("$riptides" exec "${isolation[@]}" --quiet --audit /dev/null --profile "$profile" -- "$nb" "$@" 2>"$err")"; rc=$?
     fi
     if ((rc != 0)) || [[ -s "$err" ]]; then
         anomalies+=("$side netbench $* -> exit $rc: ${out:-no output} $(tr '\n' ' ' <"$err")")
@@ -129,7 +132,7 @@ for ((i = 0; i < RUNS; i++)); do
         if [[ "$side" == bare ]]; then
             /bin/true
         else
-            "$riptides" exec --quiet --audit /dev/null --profile "$profile" -- /bin/true ||
+            "$riptides" exec "${isolation[@]}" --quiet --audit /dev/null --profile "$profile" -- /bin/true ||
                 anomalies+=("riptides exec -- /bin/true exited $?")
         fi
         t1="$(ms_now)"
