@@ -177,51 +177,20 @@ void rt_install_crash_handlers(void) {
 
 /* --- epoll registrations of a replaced socket ------------------------- */
 
-struct rt_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
+int rt_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
 
-int rt_epoll_watchers(pid_t tid, int slot, int *epolls, int max) {
-    char path[48];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)tid);
-    int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) return -1;
-    char buffer[4096] __attribute__((aligned(8)));
-    int count = 0;
-    for (;;) {
-        long n = syscall(SYS_getdents64, dir, buffer, sizeof buffer);
-        if (n < 0) {
-            int saved = errno;
-            close(dir);
-            errno = saved;
-            return -1;
-        }
-        if (n == 0) break;
-        for (long at = 0; at < n;) {
-            const struct rt_dirent64 *entry = (const struct rt_dirent64 *)(buffer + at);
-            at += entry->d_reclen;
-            int fd = 0, digits = 0;
-            for (const char *c = entry->d_name; *c >= '0' && *c <= '9' && digits < 10; c++, digits++) fd = fd * 10 + (*c - '0');
-            if (digits == 0 || entry->d_name[digits] != 0 || fd == slot) continue;
-            /* The same number may be registered for several files (one
-               closed and its number reused): look at the first few. */
-            for (unsigned toff = 0; toff < 4; toff++) {
-                struct kcmp_epoll_slot target = { .efd = (uint32_t)fd, .tfd = (uint32_t)slot, .toff = toff };
-                long rc = syscall(SYS_kcmp, tid, tid, KCMP_EPOLL_TFD, slot, &target);
-                if (rc == 0) {
-                    if (count < max) epolls[count++] = fd;
-                    break;
-                }
-                if (rc < 0) break; /* not an epoll, or no such registration */
-            }
-        }
+int rt_epoll_watches(pid_t tid, int epfd, int slot) {
+    /* The same number may be registered for several files (one closed and
+       its number reused): look at the first few. */
+    for (unsigned toff = 0; toff < 4; toff++) {
+        struct kcmp_epoll_slot target = { .efd = (uint32_t)epfd, .tfd = (uint32_t)slot, .toff = toff };
+        long rc = syscall(SYS_kcmp, tid, tid, KCMP_EPOLL_TFD, slot, &target);
+        if (rc == 0) return 1;
+        if (rc < 0) return 0; /* not an epoll, or no such registration */
     }
-    close(dir);
-    return count;
+    return 0;
 }
 
 int rt_epoll_registration(int epfd, int tfd, unsigned long inode, uint32_t *events, uint64_t *data) {

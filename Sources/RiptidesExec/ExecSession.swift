@@ -44,8 +44,13 @@ public enum ExecSession {
             }
         }
         for notice in configuration.notices { rt_print_stderr("riptides: \(notice)\n") }
-        let filter: FilterProgram
-        do { filter = try FilterProgram.compile() } catch {
+        // One filter per tier: the netns tier's also traps epoll_create (see
+        // SyscallTable.egress(trackingEpoll:)).
+        let filters: Filters
+        do {
+            filters = Filters(plain: try FilterProgram.compile(.egress(trackingEpoll: false)),
+                              netns: try FilterProgram.compile(.egress(trackingEpoll: true)))
+        } catch {
             throw Failure(description: error.description, exitStatus: 125)
         }
         // Nothing riptides inherited stays open: the agent could take it back
@@ -73,7 +78,7 @@ public enum ExecSession {
         resolver.start()
 
         var request = LaunchRequest(executable: executable, arguments: configuration.command,
-                                    environment: configuration.environment, filter: filter)
+                                    environment: configuration.environment, filter: filters.plain)
         request.waitKillableReceive = true
         request.credentials = configuration.user.map { ($0.uid, $0.gid, $0.groups) }
         // As root, the agent keeps no capability that would take it around
@@ -95,7 +100,7 @@ public enum ExecSession {
         request.dnsServers = nameservers.map(\.networkBytes)
         (request.hostHasIPv4, request.hostHasIPv6) = HostAddressFamilies.configured()
         let isolation = try chooseIsolation(configuration, protection: protection)
-        let launched = try launch(&request, isolation: isolation, automatic: configuration.isolation == nil, kept: kept)
+        let launched = try launch(&request, filters: filters, isolation: isolation, automatic: configuration.isolation == nil, kept: kept)
         let tier = launched.isolation
         let process = launched.process
         // Once the listener is ours: agents of the same uid must not ptrace
@@ -148,6 +153,12 @@ public enum ExecSession {
         return .filter
     }
 
+    /// The compiled filter of each tier.
+    struct Filters {
+        var plain: FilterProgram
+        var netns: FilterProgram
+    }
+
     /// A started agent and the tier it got.
     struct Launched: ~Copyable {
         var process: LaunchedProcess
@@ -158,10 +169,11 @@ public enum ExecSession {
     /// automatically and namespaces turn out to be unavailable, in the
     /// filter tier (said once on stderr). Without the DNS proxy when its
     /// addresses cannot be bound.
-    private static func launch(_ request: inout LaunchRequest, isolation: Isolation, automatic: Bool,
+    private static func launch(_ request: inout LaunchRequest, filters: Filters, isolation: Isolation, automatic: Bool,
                                kept: Set<Int>) throws(Failure) -> Launched {
         var isolation = isolation
         while true {
+            request.filter = isolation == .netns ? filters.netns : filters.plain
             request.networkNamespace = isolation == .netns
             request.userNamespace = isolation == .netns && geteuid() != 0
             if request.userNamespace { request.keepCapabilities = kept }

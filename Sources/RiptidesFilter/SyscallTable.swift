@@ -72,7 +72,12 @@ public struct SyscallTable: Sendable {
 
     /// riptides's egress table: every call that can carry a destination is
     /// trapped, and the paths around those calls are closed.
-    public static var egress: SyscallTable {
+    public static var egress: SyscallTable { egress(trackingEpoll: false) }
+
+    /// The egress table; with `trackingEpoll` (the netns tier), epoll
+    /// instances are made by the supervisor too, so that it knows where the
+    /// agent's epoll descriptors are when it replaces a socket they watch.
+    public static func egress(trackingEpoll: Bool) -> SyscallTable {
         let newUserNamespace: UInt64 = 0x1000_0000  // CLONE_NEWUSER
         var rules: [SyscallRule] = [
             SyscallRule("connect", .notify),
@@ -100,6 +105,9 @@ public struct SyscallTable: Sendable {
             SyscallRule("clone", .fail(EPERM), when: [ArgumentCondition(0, .maskedEqual(mask: newUserNamespace), newUserNamespace)]),
             SyscallRule("clone3", .fail(ENOSYS)),
         ]
+        if trackingEpoll {
+            rules += [SyscallRule("epoll_create", .notify), SyscallRule("epoll_create1", .notify)]
+        }
         // Socket families the policy understands: unix, inet, inet6 and netlink
         // (getaddrinfo asks the kernel for the host's addresses). Every other
         // family fails at socket(). A family with bits set above the low 32

@@ -20,14 +20,11 @@ struct EpollWatchers {
     private(set) var registrations: [Registration] = []
 
     /// The registrations of the socket in slot `slot` of thread `tid`
-    /// (`socket` is riptides's duplicate of it). None when the agent has no
-    /// epoll watching it, which costs one directory read and one kcmp per
-    /// descriptor of the agent's.
-    init(tid: Int32, slot: CInt, socket: borrowing FileDescriptor, threadPidFDs: Bool) {
-        let found: [CInt] = withUnsafeTemporaryAllocation(of: CInt.self, capacity: 8) { buffer in
-            let count = rt_epoll_watchers(tid, slot, buffer.baseAddress, CInt(buffer.count))
-            return count > 0 ? Array(buffer.prefix(Int(count))) : []
-        }
+    /// (`socket` is riptides's duplicate of it) in the epoll instances at
+    /// `candidates`, the numbers of the instances riptides made for the
+    /// agent: one kcmp each, and nothing allocated when none watches it.
+    init(tid: Int32, slot: CInt, socket: borrowing FileDescriptor, candidates: [CInt], threadPidFDs: Bool) {
+        let found = candidates.filter { $0 != slot && rt_epoll_watches(tid, $0, slot) == 1 }
         guard !found.isEmpty else { return }
         var status = stat()
         guard fstat(socket.rawValue, &status) == 0,

@@ -88,7 +88,8 @@ extension Supervisor {
     func install(_ fresh: borrowing FileDescriptor, for job: Job, agentSocket: borrowing FileDescriptor) -> Result<Void, Errno> {
         let slot = CInt(truncatingIfNeeded: job.args.0)
         guard rt_kcmp_files(job.tid, getpid(), slot, agentSocket.rawValue) == 0 else { return .failure(.badFileDescriptor) }
-        let watchers = EpollWatchers(tid: job.tid, slot: slot, socket: agentSocket, threadPidFDs: threadPidFDs)
+        let watchers = EpollWatchers(tid: job.tid, slot: slot, socket: agentSocket, candidates: epollNumbers.current,
+                                     threadPidFDs: threadPidFDs)
         var request = seccomp_notif_addfd()
         request.id = job.id
         request.flags = UInt32(SECCOMP_ADDFD_FLAG_SETFD)

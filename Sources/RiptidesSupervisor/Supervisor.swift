@@ -23,6 +23,9 @@ public final class Supervisor: Sendable {
     let workers = WorkerPool()
     /// Nameservers whose port 53 is riptides's DNS proxy in the agent's namespace.
     let proxiedResolvers: [IPAddress]
+    /// The descriptor numbers of the epoll instances made for the agent
+    /// (netns tier).
+    let epollNumbers = EpollNumbers()
 
     /// The supervisor takes ownership of `listener`: exactly one copy of it
     /// stays open, here (threat model item 17).
@@ -70,6 +73,10 @@ public final class Supervisor: Sendable {
 
     func handle(_ request: seccomp_notif) {
         let tid = pid_t(request.pid)
+        if request.data.nr == RT_SYS_EPOLL_CREATE1 || request.data.nr == RT_SYS_EPOLL_CREATE {
+            emulateEpollCreate(request)
+            return
+        }
         let call: TrappedCall
         switch Int(request.data.nr) {
         case Int(RT_SYS_CONNECT): call = .connect

@@ -137,11 +137,21 @@ static int nonblocking(const char *host, int port, const char *msg) {
 /* An event loop that registers its socket with epoll before connecting
    (as Netty does): the registration must report the connection, and
    modifying and removing it must work, as natively. */
-static int epoll_first(const char *host, int port, const char *msg) {
+static int epoll_first(const char *host, int port, const char *msg, const char *how) {
     struct sockaddr_storage ss;
     socklen_t len = make_addr(host, port, &ss);
+    /* "legacy": epoll_create(); "fork": the instance is the parent's, the
+       socket and the connect a child's. */
+    int ep = !strcmp(how, "legacy") ? epoll_create(1) : epoll_create1(EPOLL_CLOEXEC);
+    if (!strcmp(how, "fork")) {
+        pid_t child = fork();
+        if (child != 0) {
+            int status = 0;
+            waitpid(child, &status, 0);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+        }
+    }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.u64 = 0x5eed };
     report("epoll_add", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
     int rc = connect(fd, (struct sockaddr *)&ss, len);
@@ -159,6 +169,19 @@ static int epoll_first(const char *host, int port, const char *msg) {
     report("epoll_del", epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
     close(fd);
     close(ep);
+    return 0;
+}
+
+/* epoll_create and epoll_create1: their errors and close-on-exec flags. */
+static int epoll_creation(void) {
+    report("create_zero", epoll_create(0));
+    report("create1_bad_flags", epoll_create1(0x1));
+    int legacy = epoll_create(1), plain = epoll_create1(0), cloexec = epoll_create1(EPOLL_CLOEXEC);
+    report("create", legacy);
+    report("create1", plain);
+    report("create1_cloexec", cloexec);
+    printf("flags=%d,%d,%d\n", fcntl(legacy, F_GETFD), fcntl(plain, F_GETFD), fcntl(cloexec, F_GETFD));
+    fflush(stdout);
     return 0;
 }
 
@@ -332,7 +355,8 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "udp-sendmsg") && argc == 5) return udp_sendmsg("sendmsg", argv[2], atoi(argv[3]), argv[4]);
     if (!strcmp(mode, "udp-sendmmsg") && argc >= 5) return udp_sendmmsg(argv[2], argv[3], argc - 4, argv + 4);
     if (!strcmp(mode, "nonblock") && argc == 5) return nonblocking(argv[2], atoi(argv[3]), argv[4]);
-    if (!strcmp(mode, "epoll") && argc == 5) return epoll_first(argv[2], atoi(argv[3]), argv[4]);
+    if (!strcmp(mode, "epoll") && (argc == 5 || argc == 6)) return epoll_first(argv[2], atoi(argv[3]), argv[4], argc == 6 ? argv[5] : "");
+    if (!strcmp(mode, "epoll-create") && argc == 2) return epoll_creation();
     if (!strcmp(mode, "tree") && argc == 4) return tree(argv[2], atoi(argv[3]));
     if (!strcmp(mode, "threads") && argc == 5) return threads(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (!strcmp(mode, "daemon") && argc == 4) return daemonize(argv[2], atoi(argv[3]));

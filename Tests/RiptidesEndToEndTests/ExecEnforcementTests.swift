@@ -132,16 +132,26 @@ struct ExecEnforcementTests {
     func epollBeforeConnect() throws {
         let v4 = try Listener(.tcp), v6 = try Listener(.tcp, host: "::1")
         let profile = try Self.loopbackProfile([v4.port, v6.port])
-        for listener in [v4, v6] {
-            let result = try Harness.probe(profile: profile, ["epoll", listener.host, "\(listener.port)", "ev"])
+        // epoll_create1, epoll_create, and an instance a forked child inherited.
+        for (listener, how) in [(v4, "create1"), (v6, "create1"), (v4, "legacy"), (v4, "fork")] {
+            let result = try Harness.probe(profile: profile, ["epoll", listener.host, "\(listener.port)", "ev", how])
             #expect(result.reports["epoll_add"] == "ok")
             #expect(["ok", "EINPROGRESS"].contains(result.reports["connect"]))
             #expect(result.reports["epoll_wait"] == "ok", "\(result.stdout)")
             #expect(result.reports["epoll_mod"] == "ok")
             #expect(result.reports["send"] == "ok")
             #expect(result.reports["epoll_del"] == "ok")
-            #expect(listener.messages() == ["ev"], "\(listener.host)")
         }
+        #expect(v4.messages() == ["ev", "ev", "ev"])
+        #expect(v6.messages() == ["ev"])
+    }
+
+    @Test("epoll_create and epoll_create1 give what they give outside riptides: errors and close-on-exec flags")
+    func epollCreation() throws {
+        let native = try Harness.run(try Harness.agent("netprobe"), ["epoll-create"])
+        let confined = try Harness.probe(profile: nil, ["epoll-create"], extra: ["--quiet", "--audit", "/dev/null"])
+        #expect(native.reports.count == 6, "\(native.stdout)")
+        #expect(confined.reports == native.reports, "\(confined.stdout)")
     }
 
     @Test("observe mode lets a denied connect through and logs it as deny/observe")

@@ -48,6 +48,12 @@ enum {
     RT_SYS_SENDMSG = SYS_sendmsg,
     RT_SYS_SENDMMSG = SYS_sendmmsg,
     RT_SYS_LISTEN = SYS_listen,
+    RT_SYS_EPOLL_CREATE1 = SYS_epoll_create1,
+#ifdef SYS_epoll_create
+    RT_SYS_EPOLL_CREATE = SYS_epoll_create,
+#else
+    RT_SYS_EPOLL_CREATE = -1,
+#endif
 };
 
 /* prctl options (linux/prctl.h clashes with sys/prctl.h in Swift's view). */
@@ -179,11 +185,12 @@ int rt_landlock_abi_version(void);
 
 /* --- epoll registrations of a replaced socket (netns tier) ------------- */
 
-/* The epoll instances in thread `tid`'s descriptor table that watch the file
-   at `slot` under that number (kcmp KCMP_EPOLL_TFD): writes up to `max` of
-   their numbers, in tid's table, to `epolls`. Returns how many were found,
-   or -1 with errno. */
-int rt_epoll_watchers(pid_t tid, int slot, int *epolls, int max);
+/* A new epoll instance, close-on-exec (Swift's Glibc shows no sys/epoll.h). */
+int rt_epoll_create(void);
+
+/* 1 when descriptor `epfd` of thread `tid` is an epoll instance watching
+   the file at `slot` under that number (kcmp KCMP_EPOLL_TFD), else 0. */
+int rt_epoll_watches(pid_t tid, int epfd, int slot);
 
 /* The events and data of the registration under number `tfd` of the file
    with inode `inode`, from /proc/self/fdinfo/EPFD. Returns 0, or -1 when
