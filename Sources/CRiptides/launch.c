@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -366,6 +367,14 @@ static void child_main(const struct rt_spawn_request *req, int report_fd, int ac
     if (req->drop_capabilities && drop_capabilities(req->keep_capabilities) != 0)
         child_fail(report_fd, RT_STAGE_CAPABILITIES, errno);
 
+    if (req->file_limit > 0) {
+        /* The agent gets the descriptor limit riptides was started with. */
+        struct rlimit limit;
+        if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &limit) == 0 && limit.rlim_cur != req->file_limit) {
+            limit.rlim_cur = req->file_limit;
+            (void)syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &limit, NULL);
+        }
+    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(report_fd, RT_STAGE_NO_NEW_PRIVS, errno);
     if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) child_fail(report_fd, RT_STAGE_NO_NEW_PRIVS, EPERM);
 

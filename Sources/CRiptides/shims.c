@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -176,6 +177,17 @@ void rt_install_crash_handlers(void) {
 }
 
 /* --- epoll registrations of a replaced socket ------------------------- */
+
+uint64_t rt_raise_file_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    uint64_t previous = limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return previous;
+}
 
 int rt_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);

@@ -80,6 +80,11 @@ public enum ExecSession {
         var request = LaunchRequest(executable: executable, arguments: configuration.command,
                                     environment: configuration.environment, filter: filters.plain)
         request.waitKillableReceive = true
+        // Riptides must be able to use any descriptor number the agent can
+        // (moving an epoll registration puts a socket at the agent's
+        // number); the agent gets the limit riptides was started with.
+        let fileLimit = rt_raise_file_limit()
+        if fileLimit > 0 { request.fileLimit = fileLimit }
         request.credentials = configuration.user.map { ($0.uid, $0.gid, $0.groups) }
         // As root, the agent keeps no capability that would take it around
         // the policy (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_SYS_ADMIN,

@@ -31,6 +31,9 @@ public struct LaunchRequest: Sendable {
     /// agent's namespace is given a placeholder of each it would lack.
     public var hostHasIPv4 = false
     public var hostHasIPv6 = false
+    /// The soft descriptor limit the agent gets (riptides may have raised
+    /// its own); nil leaves it as inherited.
+    public var fileLimit: UInt64?
 
     public init(executable: String, arguments: [String], environment: [String: String], filter: FilterProgram) {
         self.executable = executable
@@ -123,6 +126,7 @@ public enum Launcher {
                             spawn.landlock_ruleset_fd = request.landlockRuleset ?? -1
                             spawn.new_netns = request.networkNamespace ? 1 : 0
                             spawn.new_userns = request.userNamespace ? 1 : 0
+                            spawn.file_limit = request.fileLimit ?? 0
                             spawn.host_families = (request.hostHasIPv4 ? RT_FAMILY_IPV4 : 0) | (request.hostHasIPv6 ? RT_FAMILY_IPV6 : 0)
                             spawn.dns_server_count = request.networkNamespace ? CInt(min(request.dnsServers.count, Int(RT_MAX_DNS))) : 0
                             spawn.filter_flags = request.waitKillableReceive ? UInt32(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) : 0

@@ -146,6 +146,33 @@ struct ExecEnforcementTests {
         #expect(v6.messages() == ["ev"])
     }
 
+    /// The hard descriptor limit of this process, which riptides inherits.
+    static let hardFileLimit: UInt64 = {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        return UInt64(limit.rlim_max)
+    }()
+
+    @Test("an epoll registration moves for a socket at a descriptor number above the soft limit riptides was started with",
+          .enabled(if: hardFileLimit > 1600, "the hard descriptor limit here is at most 1600"))
+    func epollAboveTheSoftLimit() throws {
+        let allowed = try Listener(.tcp)
+        let profile = try Self.loopbackProfile([allowed.port])
+        // riptides started with a soft limit of 1024; the agent raises its own.
+        let command = "ulimit -Sn 1024 && exec \"$0\" \"$@\""
+        let result = try Harness.run("/bin/sh", ["-c", command, Harness.riptides, "exec", "--profile", profile, "--",
+                                                  try Harness.agent("netprobe"), "epoll", "127.0.0.1", "\(allowed.port)", "high", "high"])
+        #expect(result.reports["high"] == "ok", "\(result.stdout)")
+        #expect(result.reports["epoll_wait"] == "ok", "\(result.stdout)")
+        #expect(result.reports["epoll_mod"] == "ok")
+        #expect(allowed.messages() == ["high"])
+
+        // riptides raised its own limit, not the agent's.
+        let limits = try Harness.run("/bin/sh", ["-c", command, Harness.riptides, "exec", "--quiet", "--profile", profile, "--",
+                                                  "/bin/sh", "-c", "echo soft=$(ulimit -Sn)"])
+        #expect(limits.reports["soft"] == "1024", "\(limits.stdout)")
+    }
+
     @Test("epoll_create and epoll_create1 give what they give outside riptides: errors and close-on-exec flags")
     func epollCreation() throws {
         let native = try Harness.run(try Harness.agent("netprobe"), ["epoll-create"])

@@ -132,6 +132,10 @@ struct rt_spawn_request {
        one it would otherwise lack (127.0.0.2, 100::1), so that lookups
        answer as they do outside. */
     int host_families;
+    /* The agent's soft RLIMIT_NOFILE, set in the child (riptides raises its
+       own to the hard limit: it must be able to use any descriptor number
+       the agent can); 0 leaves the limit alone. */
+    uint64_t file_limit;
     /* The netns tier's DNS proxy: for each nameserver, the child gives the
        namespace that address (on lo, unless lo has it already: 127/8, ::1)
        and binds a UDP socket and a listening TCP socket to it, port 53,
@@ -184,6 +188,10 @@ int rt_kcmp_files(pid_t pid1, pid_t pid2, int fd1, int fd2);
 int rt_landlock_abi_version(void);
 
 /* --- epoll registrations of a replaced socket (netns tier) ------------- */
+
+/* Raises this process's soft RLIMIT_NOFILE to its hard limit. Returns the
+   soft limit it had, or 0 when it could not be read. */
+uint64_t rt_raise_file_limit(void);
 
 /* A new epoll instance, close-on-exec (Swift's Glibc shows no sys/epoll.h). */
 int rt_epoll_create(void);
