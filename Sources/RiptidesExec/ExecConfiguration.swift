@@ -30,6 +30,10 @@ public struct ExecConfiguration: Sendable {
     /// Capabilities the agent keeps when riptides runs as root (the profile's
     /// `capabilities:`); every other one is dropped.
     public var keptCapabilities: [String] = []
+    /// The profile's warnings about kept capabilities that undo the filter:
+    /// printed when the agent does get them (as root, or in the user
+    /// namespace of the netns tier).
+    public var capabilityWarnings: [String] = []
     /// The tier asked for; nil picks netns where the kernel allows it.
     public var isolation: Isolation?
 

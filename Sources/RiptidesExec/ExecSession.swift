@@ -108,6 +108,9 @@ public enum ExecSession {
         let launched = try launch(&request, filters: filters, isolation: isolation, automatic: configuration.isolation == nil, kept: kept)
         let tier = launched.isolation
         let process = launched.process
+        if request.keepCapabilities != nil && configuration.user == nil {
+            for warning in configuration.capabilityWarnings { rt_print_stderr("riptides: \(warning)\n") }
+        }
         // Once the listener is ours: agents of the same uid must not ptrace
         // us, read our memory or take our descriptors (threat model item 16).
         // (Before the hand-off it would stop a non-root parent's pidfd_getfd.)

@@ -56,6 +56,7 @@ struct Exec: ParsableCommand {
         var notices: [String] = []
         var workload: WorkloadSelector?
         var keptCapabilities: [String] = []
+        var capabilityWarnings: [String] = []
         let located: String?
         do { located = try profileOption.locate() } catch {
             throw RiptidesFailure("\(error)", exitStatus: 125)
@@ -66,8 +67,7 @@ struct Exec: ParsableCommand {
                 policy = EgressPolicy(loaded)
                 workload = loaded.workload
                 keptCapabilities = loaded.keptCapabilities
-                // Kept capabilities matter only to a root agent.
-                if geteuid() == 0 && user == nil { notices += loaded.warnings.map(\.description) }
+                capabilityWarnings = loaded.warnings.map(\.description)
             } catch {
                 throw RiptidesFailure("\(located): invalid profile, nothing was run\n" + error.description, exitStatus: 125)
             }
@@ -87,6 +87,7 @@ struct Exec: ParsableCommand {
         configuration.notices = notices
         configuration.workload = workload
         configuration.keptCapabilities = keptCapabilities
+        configuration.capabilityWarnings = capabilityWarnings
         configuration.isolation = isolation.flatMap(Isolation.init(rawValue:))
         if let user {
             do { configuration.user = try UserSpec.resolve(user) } catch {
