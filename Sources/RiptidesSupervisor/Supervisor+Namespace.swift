@@ -208,7 +208,17 @@ extension Supervisor {
     func hostSocketForSend(_ job: Job, destination: Destination,
                            agentSocket: borrowing FileDescriptor) -> Result<CInt?, Errno> {
         guard case .inet = destination, needsHostSocket(job, socket: agentSocket) else { return .success(nil) }
-        if job.identity.isStream && job.flags & CInt(MSG_FASTOPEN) == 0 { return .success(nil) }
+        if job.identity.isStream {
+            guard job.flags & CInt(MSG_FASTOPEN) != 0 else { return .success(nil) }
+            // Connected already (to the DNS proxy in the agent's namespace):
+            // the kernel answers EISCONN on the agent's own socket, as natively.
+            var peer = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let connected = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(agentSocket.rawValue, $0, &length) }
+            } == 0
+            if connected { return .success(nil) }
+        }
         let fresh: FileDescriptor
         switch hostSocket(like: job, agentSocket: agentSocket) {
         case .success(let f): fresh = f
