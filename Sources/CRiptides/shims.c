@@ -193,6 +193,36 @@ int rt_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
 }
 
+struct rt_epoll_as_job {
+    uid_t uid;
+    gid_t gid;
+    int fd;
+    int error;
+};
+
+static void *rt_epoll_as_thread(void *argument) {
+    struct rt_epoll_as_job *job = argument;
+    /* Raw system calls change this thread alone, which then ends. */
+    if (syscall(SYS_setresgid, job->gid, job->gid, job->gid) != 0
+        || syscall(SYS_setresuid, job->uid, job->uid, job->uid) != 0) {
+        job->error = errno;
+        return NULL;
+    }
+    job->fd = epoll_create1(EPOLL_CLOEXEC);
+    if (job->fd < 0) job->error = errno;
+    return NULL;
+}
+
+int rt_epoll_create_as(uid_t uid, gid_t gid) {
+    struct rt_epoll_as_job job = { .uid = uid, .gid = gid, .fd = -1, .error = 0 };
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, rt_epoll_as_thread, &job);
+    if (rc != 0) { errno = rc; return -1; }
+    pthread_join(thread, NULL);
+    if (job.fd < 0) errno = job.error;
+    return job.fd;
+}
+
 int rt_epoll_watches(pid_t tid, int epfd, int slot) {
     /* The same number may be registered for several files (one closed and
        its number reused): look at the first few. */

@@ -20,7 +20,15 @@ extension Supervisor {
             guard argument & ~O_CLOEXEC == 0 else { return respond(request.id, error: .invalidArgument) }
             closeOnExec = argument != 0
         }
-        let instance = rt_epoll_create()
+        // Made as the agent's user when riptides is root: the kernel charges
+        // an instance's watches to the user that made it, and an agent run
+        // with --user must not spend root's allowance.
+        let instance: CInt
+        if runsAsRoot, let agent = AgentCredentials.of(thread: pid_t(request.pid)), agent.uid != 0 {
+            instance = rt_epoll_create_as(agent.uid, agent.gid)
+        } else {
+            instance = rt_epoll_create()
+        }
         guard instance >= 0 else { return respond(request.id, error: .current) }
         defer { close(instance) }
         var install = seccomp_notif_addfd()

@@ -146,6 +146,21 @@ struct ExecEnforcementTests {
         #expect(v6.messages() == ["ev"])
     }
 
+    @Test("with the agent as another user (--user 65534), its epoll instances, made for it as that user, work the same",
+          .enabled(if: geteuid() == 0, "--user needs riptides to run as root; run the tests as root"))
+    func epollAsAnotherUser() throws {
+        let allowed = try Listener(.tcp)
+        let profile = try Self.loopbackProfile([allowed.port])
+        let result = try Harness.probe(profile: profile, ["epoll", "127.0.0.1", "\(allowed.port)", "user", "create1"],
+                                       extra: ["--user", "65534:65534"])
+        #expect(result.reports["epoll_wait"] == "ok", "\(result.stdout)\(result.stderr)")
+        #expect(result.reports["epoll_mod"] == "ok")
+        #expect(allowed.messages() == ["user"])
+        let created = try Harness.probe(profile: nil, ["epoll-create"], extra: ["--user", "65534:65534", "--quiet", "--audit", "/dev/null"])
+        let native = try Harness.run(try Harness.agent("netprobe"), ["epoll-create"])
+        #expect(created.reports == native.reports, "\(created.stdout)")
+    }
+
     /// The hard descriptor limit of this process, which riptides inherits.
     static let hardFileLimit: UInt64 = {
         var limit = rlimit()

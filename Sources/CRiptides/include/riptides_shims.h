@@ -196,6 +196,11 @@ uint64_t rt_raise_file_limit(void);
 /* A new epoll instance, close-on-exec (Swift's Glibc shows no sys/epoll.h). */
 int rt_epoll_create(void);
 
+/* The same, made by a short-lived thread running as `uid` and `gid`: the
+   kernel charges an epoll instance's watches to the user that made it.
+   Returns the descriptor, or -1 with errno. */
+int rt_epoll_create_as(uid_t uid, gid_t gid);
+
 /* 1 when descriptor `epfd` of thread `tid` is an epoll instance watching
    the file at `slot` under that number (kcmp KCMP_EPOLL_TFD), else 0. */
 int rt_epoll_watches(pid_t tid, int epfd, int slot);
