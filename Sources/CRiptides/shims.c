@@ -152,12 +152,12 @@ int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t 
        switching back to root the uid goes first (see the caller). */
     if (geteuid() == 0) {
         if (syscall(SYS_setgroups, count, groups) != 0) return -1;
-        if (syscall(SYS_setresgid, gid, gid, -1) != 0) return -1;
-        return (int)syscall(SYS_setresuid, uid, uid, -1);
+        if (syscall(SYS_setresgid, -1, gid, -1) != 0) return -1;
+        return (int)syscall(SYS_setresuid, -1, uid, -1);
     }
-    if (syscall(SYS_setresuid, uid, uid, -1) != 0) return -1;
+    if (syscall(SYS_setresuid, -1, uid, -1) != 0) return -1;
     if (syscall(SYS_setgroups, count, groups) != 0) return -1;
-    return (int)syscall(SYS_setresgid, gid, gid, -1);
+    return (int)syscall(SYS_setresgid, -1, gid, -1);
 }
 
 static void rt_crash(int sig) {

@@ -133,7 +133,8 @@ public enum ExecSession {
         }
         let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,
                                     mode: configuration.mode, hosts: CombinedHostNames([bindings, resolver]), audit: audit,
-                                    namespaceTier: tier == .netns, proxiedResolvers: proxied)
+                                    namespaceTier: tier == .netns, proxiedResolvers: proxied,
+                                    agentSignalsScoped: request.landlockRuleset != nil)
         startSupervisor(supervisor)
 
         let status = waitForTree(agent: agentPID, pidfd: process.pidfd.rawValue, signals: waited)

@@ -72,8 +72,10 @@ struct ControlMessages: ~Copyable {
 
     /// Closes the supervisor's copies of passed descriptors (the kernel has
     /// taken its own references by then).
-    mutating func closeDescriptors() {
-        for fd in descriptors { close(fd) }
+    /// The copies of the agent's descriptors go to `closer`: one may be the
+    /// last reference to a lingering socket.
+    mutating func closeDescriptors(with closer: Closer) {
+        for fd in descriptors { closer.close(fd) }
         descriptors.removeAll()
     }
 

@@ -23,7 +23,7 @@ struct EpollWatchers {
     /// (`socket` is riptides's duplicate of it) in the epoll instances at
     /// `candidates`, the numbers of the instances riptides made for the
     /// agent: one kcmp each, and nothing allocated when none watches it.
-    init(tid: Int32, slot: CInt, socket: borrowing FileDescriptor, candidates: [CInt], threadPidFDs: Bool) {
+    init(tid: Int32, slot: CInt, socket: borrowing FileDescriptor, candidates: [CInt], threadPidFDs: Bool, closer: Closer) {
         let found = candidates.filter { $0 != slot && rt_epoll_watches(tid, $0, slot) == 1 }
         guard !found.isEmpty else { return }
         var status = stat()
@@ -33,7 +33,12 @@ struct EpollWatchers {
             guard case .success(let copy) = PidFD.getFD(pidfd, number) else { continue }
             var events: UInt32 = 0
             var data: UInt64 = 0
-            guard rt_epoll_registration(copy.rawValue, slot, UInt(status.st_ino), &events, &data) == 0 else { continue }
+            guard rt_epoll_registration(copy.rawValue, slot, UInt(status.st_ino), &events, &data) == 0 else {
+                // The number may hold another file by now (a socket, whose
+                // last reference this could be).
+                closer.close(copy.release())
+                continue
+            }
             registrations.append(Registration(epoll: copy.release(), events: events, data: data))
         }
     }

@@ -21,10 +21,12 @@ extension Supervisor {
             closeOnExec = argument != 0
         }
         // Made as the agent's user when riptides is root: the kernel charges
-        // an instance's watches to the user that made it, and an agent run
-        // with --user must not spend root's allowance.
+        // an instance's watches to the real user that made it, and an agent
+        // run with --user must not spend root's allowance. That thread could
+        // be signalled by the agent, unless Landlock scopes its signals:
+        // without scoping the instance is root's (a documented limit).
         let instance: CInt
-        if runsAsRoot, let agent = AgentCredentials.of(thread: pid_t(request.pid)), agent.uid != 0 {
+        if runsAsRoot, agentSignalsScoped, let agent = AgentCredentials.of(thread: pid_t(request.pid)), agent.uid != 0 {
             instance = rt_epoll_create_as(agent.uid, agent.gid)
         } else {
             instance = rt_epoll_create()

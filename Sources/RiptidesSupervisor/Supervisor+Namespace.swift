@@ -89,7 +89,7 @@ extension Supervisor {
         let slot = CInt(truncatingIfNeeded: job.args.0)
         guard rt_kcmp_files(job.tid, getpid(), slot, agentSocket.rawValue) == 0 else { return .failure(.badFileDescriptor) }
         let watchers = EpollWatchers(tid: job.tid, slot: slot, socket: agentSocket, candidates: epollNumbers.current,
-                                     threadPidFDs: threadPidFDs)
+                                     threadPidFDs: threadPidFDs, closer: closer)
         var request = seccomp_notif_addfd()
         request.id = job.id
         request.flags = UInt32(SECCOMP_ADDFD_FLAG_SETFD)
@@ -152,14 +152,22 @@ extension Supervisor {
             _ = rt_fcntl_int(fd, F_SETFL, flags & ~O_NONBLOCK)
         }
         if case .failure(let e) = install(fresh, for: job, agentSocket: agentSocket) { return .error(e) }
-        if !inProgress { return .value(0) }
-        if job.identity.nonBlocking { return .error(Errno(rawValue: EINPROGRESS)) }
+        // Installed: the agent may close its slot at any time, which makes
+        // riptides's reference the last one (see Closer).
+        let raw = fresh.release()
+        if !inProgress || job.identity.nonBlocking {
+            closer.close(raw)
+            return inProgress ? .error(Errno(rawValue: EINPROGRESS)) : .value(0)
+        }
         // Blocking: on loopback the connection is usually there already;
         // otherwise a worker waits for it and answers, so that a silent
         // host holds up no other decision.
-        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        if poll(&entry, 1, 0) == 1 { return awaitConnection(fd) }
-        let raw = fresh.release()
+        var entry = pollfd(fd: raw, events: Int16(POLLOUT), revents: 0)
+        if poll(&entry, 1, 0) == 1 {
+            let answer = awaitConnection(raw)
+            closer.close(raw)
+            return answer
+        }
         let id = job.id
         let submitted = workers.submit { [self] in
             let answer = awaitConnection(raw)
@@ -167,7 +175,7 @@ extension Supervisor {
             respond(id, answer)
         }
         if !submitted {
-            close(raw)
+            closer.close(raw)
             return .error(Errno(rawValue: EAGAIN))
         }
         return .deferred

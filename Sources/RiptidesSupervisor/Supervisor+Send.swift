@@ -46,7 +46,7 @@ extension Supervisor {
         case .success(let r): replacement = r
         case .failure(let e): return .failure(e)
         }
-        defer { if let replacement { close(replacement) } }
+        defer { if let replacement { closer.close(replacement) } }
         let fd = replacement ?? socket.rawValue, flags = job.sendFlags
         let performed = asAgent(job, for: destination) {
             copy.withKernelAddress(for: destination) { address, addressLength in
@@ -68,7 +68,7 @@ extension Supervisor {
         case .failure(let e): return .failure(e)
         }
         var replacement: CInt?
-        defer { if let replacement { close(replacement) } }
+        defer { if let replacement { closer.close(replacement) } }
         return sendOne(job, header: header, pidfd: pidfd, socket: socket, replacement: &replacement).map(Int64.init)
     }
 
@@ -83,7 +83,7 @@ extension Supervisor {
         // In the netns tier the first datagram may replace the socket; the
         // rest go out on the replacement.
         var replacement: CInt?
-        defer { if let replacement { close(replacement) } }
+        defer { if let replacement { closer.close(replacement) } }
         while sent < count {
             let entry = job.args.1 &+ UInt64(sent * stride)
             let header: msghdr
@@ -161,7 +161,7 @@ extension Supervisor {
 
         // Ancillary data: checked and rebuilt (descriptors translated).
         var control = ControlMessages()
-        defer { control.closeDescriptors() }
+        defer { control.closeDescriptors(with: closer) }
         if header.msg_control != nil && header.msg_controllen > 0 {
             guard header.msg_controllen <= maximumControl else { return .failure(.noBufferSpace) }
             if case .failure(let e) = control.copy(from: job.memory, at: UInt64(UInt(bitPattern: header.msg_control)),

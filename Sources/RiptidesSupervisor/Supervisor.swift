@@ -26,13 +26,20 @@ public final class Supervisor: Sendable {
     /// The descriptor numbers of the epoll instances made for the agent
     /// (netns tier).
     let epollNumbers = EpollNumbers()
+    /// Closes copies of the agent's files off the receiving thread.
+    let closer = Closer()
+    /// The agent cannot signal processes outside its Landlock domain
+    /// (scoping, Linux 6.12+), so a thread of riptides's may briefly run
+    /// with the agent's real uid.
+    let agentSignalsScoped: Bool
 
     /// The supervisor takes ownership of `listener`: exactly one copy of it
     /// stays open, here (threat model item 17).
     public init(listener: consuming FileDescriptor, policy: EgressPolicy, mode: ProfileMode,
                 hosts: any HostNameSource, audit: AuditLog, namespaceTier: Bool = false,
-                proxiedResolvers: [IPAddress] = []) {
+                proxiedResolvers: [IPAddress] = [], agentSignalsScoped: Bool = false) {
         self.proxiedResolvers = proxiedResolvers
+        self.agentSignalsScoped = agentSignalsScoped
         self.listener = listener.release()
         self.policy = policy
         self.mode = mode
@@ -142,6 +149,8 @@ public final class Supervisor: Sendable {
         let job = decided
         guard mayBlock || switchesCredentials else {
             perform(job, pidfd: pidfd, socket: socket)
+            // Possibly the last reference to the agent's socket (see Closer).
+            closer.close(socket.release())
             return
         }
         let pidRaw = pidfd.release(), socketRaw = socket.release()

@@ -132,6 +132,18 @@ struct ExecAdversarialTests {
         #expect(allowed.messages().allSatisfy { $0 == "flip" })
     }
 
+    @Test("item 7, a lingering socket closed behind riptides's back: its copy's last close (SO_LINGER, data unsent) holds up no other decision")
+    func lingeringClose() throws {
+        let sink = try Sink()
+        let allowed = try Listener(.tcp)
+        let profile = try ExecEnforcementTests.loopbackProfile([allowed.port, sink.port])
+        let result = try Harness.riptides(["exec", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+                                           try Harness.agent("attack_linger"), "127.0.0.1", "\(sink.port)", "\(allowed.port)"])
+        #expect(result.reports["allowed"] == "ok", "\(result.stdout)")
+        let slowest = try #require(result.reports["allowed_max_ms"].flatMap { Int($0) }, "\(result.stdout)")
+        #expect(slowest < 1000, "an allowed connect waited \(slowest) ms behind a lingering close")
+    }
+
     @Test("items 1 and 12, the netns slot race: a thread swapping a host socket into the slot of a connect being served cannot aim it at a denied port")
     func slotRace() throws {
         let udp = try Listener(.udp), tcp = try Listener(.tcp), forbidden = try Listener(.udp)

@@ -81,6 +81,45 @@ final class Listener: Sendable {
     }
 }
 
+/// A TCP listener on 127.0.0.1 that accepts and never reads, with a small
+/// receive buffer: a peer whose data stays unsent on the sender's side.
+final class Sink: Sendable {
+    let port: UInt16
+    private let fd: CInt
+    private let held = Mutex<[CInt]>([])
+    private let stopped = Atomic<Bool>(false)
+
+    init() throws {
+        let fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        var small: CInt = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<CInt>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f000001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0, listen(fd, 4096) == 0 else { throw HarnessError("sink: \(errno)") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        port = UInt16(bigEndian: address.sin_port)
+        self.fd = fd
+        Thread.detachNewThread { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                let client = accept(fd, nil, nil)
+                if client < 0 { if stopped.load(ordering: .relaxed) { return }; continue }
+                held.withLock { $0.append(client) }
+            }
+        }
+    }
+
+    deinit {
+        stopped.store(true, ordering: .relaxed)
+        shutdown(fd, CInt(SHUT_RDWR))
+        close(fd)
+        held.withLock { $0.forEach { close($0) } }
+    }
+}
+
 /// What reached a listener (inet or unix): each connection's bytes up to
 /// its end, or each datagram; and whether the listener is stopping.
 final class Arrivals: Sendable {

@@ -90,6 +90,48 @@ struct SupervisorAttackTests {
         #expect(control.reports["kill_sigkill"] == "ok")
     }
 
+    // MARK: item 16, signals while riptides acts as the agent
+
+    @Test("item 16, without Landlock's signal scoping: an agent run with --user cannot signal riptides's threads while they make its unix connects and epoll instances",
+          .enabled(if: geteuid() == 0, "--user needs riptides to run as root; run the tests as root"))
+    func signalsWhileActingAsTheAgent() throws {
+        // A unix listener that never accepts, its queue full: the agent's
+        // connects to it stay blocked in riptides, as the agent.
+        let path = "/tmp/riptides-signal-\(UUID().uuidString.prefix(8)).sock"
+        let listener = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        listen(listener, 0)
+        chmod(path, 0o666)
+        var fillers: [CInt] = []
+        for _ in 0..<2 {
+            let filler = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) } }
+            fillers.append(filler)
+        }
+        defer {
+            fillers.forEach { close($0) }
+            close(listener)
+            unlink(path)
+        }
+        let profile = try Harness.profile("signal", """
+            identity: spiffe://test.example/agent/signal
+            rules:
+              - name: proxy
+                to: ["unix:\(path)"]
+            """)
+        var arguments = [Harness.riptides, "exec", "--user", "65534:65534", "--quiet", "--audit", "/dev/null", "--profile", profile]
+        if let isolation = Harness.isolation { arguments += ["--isolation", isolation] }
+        arguments += ["--", try Harness.agent("attack_signal_supervisor"), path]
+        let result = try Harness.run(try Harness.agent("without_landlock"), arguments)
+        let attempts = try #require(result.reports["attempts"].flatMap { Int($0) }, "\(result.stdout)\(result.stderr)")
+        #expect(attempts > 0)
+        #expect(result.reports["signalled"] == "0", "\(result.stdout)")
+    }
+
     // MARK: item 17: the supervisor stopped or killed from outside
 
     /// Where an `attack_stopped` run stands.

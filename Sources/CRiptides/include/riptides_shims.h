@@ -196,9 +196,11 @@ uint64_t rt_raise_file_limit(void);
 /* A new epoll instance, close-on-exec (Swift's Glibc shows no sys/epoll.h). */
 int rt_epoll_create(void);
 
-/* The same, made by a short-lived thread running as `uid` and `gid`: the
-   kernel charges an epoll instance's watches to the user that made it.
-   Returns the descriptor, or -1 with errno. */
+/* The same, made by a short-lived thread running as `uid` and `gid` (real
+   ids too): the kernel charges an epoll instance's watches to the real user
+   that made it. While it runs, a process of that uid may signal riptides:
+   use it only where the agent's signals are scoped (Landlock). Returns the
+   descriptor, or -1 with errno. */
 int rt_epoll_create_as(uid_t uid, gid_t gid);
 
 /* 1 when descriptor `epfd` of thread `tid` is an epoll instance watching
@@ -240,10 +242,12 @@ int rt_landlock_scope_ruleset(void);
    child), 0 otherwise. */
 int rt_can_create_user_namespace(void);
 
-/* Sets the CALLING THREAD's real and effective uid and gid and its
-   supplementary groups with raw system calls (glibc's wrappers would change
-   every thread). The saved uid and gid stay as they are, so a root thread can
-   switch back. Returns 0, or -1 with errno. */
+/* Sets the CALLING THREAD's effective uid and gid (and so its filesystem
+   ones) and its supplementary groups with raw system calls (glibc's wrappers
+   would change every thread). The real and saved ids stay as they are: a
+   root thread can switch back, and the agent, whose uid would have to match
+   the real or saved one, cannot signal the thread meanwhile. Returns 0, or
+   -1 with errno. */
 int rt_thread_set_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t count);
 
 /* Fail closed on an internal fault: a crash in any riptides thread ends the
