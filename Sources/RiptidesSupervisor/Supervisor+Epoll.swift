@@ -38,7 +38,14 @@ extension Supervisor {
         install.flags = UInt32(SECCOMP_ADDFD_FLAG_SEND)
         install.srcfd = UInt32(instance)
         install.newfd_flags = closeOnExec ? UInt32(O_CLOEXEC) : 0
-        let number = rt_notif_addfd(listener, &install)
+        var number = rt_notif_addfd(listener, &install)
+        if number < 0 && errno == EINVAL {
+            // A kernel without SEND (it came with 5.14, as did the netns
+            // tier's SO_NETNS_COOKIE, but backports differ): install, then answer.
+            install.flags = 0
+            number = rt_notif_addfd(listener, &install)
+            if number >= 0 { respond(request.id, value: Int64(number)) }
+        }
         if number >= 0 {
             epollNumbers.record(number)
         } else if errno != ENOENT {
@@ -54,9 +61,9 @@ extension Supervisor {
 /// with kcmp.
 final class EpollNumbers: Sendable {
     private let numbers = Mutex<[CInt]>([])
-    /// Agents make few epoll instances; an agent making many keeps its
-    /// most recent ones watched.
-    static let capacity = 64
+    /// Agents make few epoll instances (an event loop each: Netty makes two
+    /// per core); an agent making more keeps its most recent ones watched.
+    static let capacity = 256
 
     func record(_ number: CInt) {
         numbers.withLock { list in
