@@ -52,10 +52,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Starting programs from the tests (posix_spawn, in place of Foundation's Process).
+        .target(name: "CTestSpawn", path: "Tests/CTestSpawn"),
+        .target(name: "RiptidesTestSupport", dependencies: ["CTestSpawn"], path: "Tests/RiptidesTestSupport"),
         // End-to-end tests: real agents under the real filter, real listeners on loopback.
         .testTarget(
             name: "RiptidesEndToEndTests",
-            dependencies: ["riptides"]
+            dependencies: ["riptides", "RiptidesTestSupport"]
         ),
         // POLICY-TARGETS (benchmark and test targets of the policy work go here)
         // Decisions per second and compile time for large generated profiles; run with `-c release`.
@@ -63,7 +66,7 @@ let package = Package(
         .testTarget(name: "RiptidesProfileTests", dependencies: ["RiptidesProfile"]),
         .testTarget(name: "RiptidesPolicyTests", dependencies: ["RiptidesPolicy", "RiptidesProfile"]),
         // Runs the built `riptides` binary (`check`, `explain`); depending on it makes `swift test` build it.
-        .testTarget(name: "RiptidesCommandTests", dependencies: ["riptides"]),
+        .testTarget(name: "RiptidesCommandTests", dependencies: ["riptides", "RiptidesTestSupport"]),
     ]
 )
 

@@ -1,4 +1,5 @@
 import Foundation
+import RiptidesTestSupport
 import Testing
 
 /// Runs the built `riptides` binary, as scripts and CI use it.
@@ -26,20 +27,10 @@ import Testing
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? repositoryRoot)
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
-                   standardError: String(decoding: err, as: UTF8.self))
+        let finished = try ChildProcess(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                        directory: directory ?? repositoryRoot).finish()
+        return Run(status: finished.termination.status, standardOutput: finished.standardOutput,
+                   standardError: finished.standardError)
     }
 
     static func temporaryProfile(_ text: String) throws -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RiptidesTestSupport
 import Testing
 
 /// Threat model item 15, DNS as a channel: in the netns tier every query
@@ -14,7 +15,7 @@ struct DNSGateTests {
         let address: String
         let log: String
         let resolvConf: String
-        let process = Process()
+        private let process: ChildProcess
 
         /// Runs in `namespace` (a host of the test's own) when given.
         init(address: String, in namespace: TestNamespace? = nil) throws {
@@ -26,12 +27,8 @@ struct DNSGateTests {
             try "nameserver \(address)\n".write(toFile: resolvConf, atomically: true, encoding: .utf8)
             let command = ["/usr/bin/env", "python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/fake_nameserver.py").path, address, log]
             let launched = namespace?.wrapping(command) ?? command
-            process.executableURL = URL(fileURLWithPath: launched[0])
-            process.arguments = Array(launched.dropFirst())
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            _ = out.fileHandleForReading.availableDataBlocking()
+            process = try ChildProcess(launched[0], Array(launched.dropFirst()))
+            _ = process.firstLine()
         }
 
         var askedNames: [String] {
@@ -39,8 +36,8 @@ struct DNSGateTests {
         }
 
         deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            process.wait()
         }
     }
 
@@ -207,20 +204,15 @@ struct DNSGateTests {
         let profile = try Harness.profile("dns-hold", "identity: spiffe://test.example/agent/dns\n")
         var environment = ProcessInfo.processInfo.environment
         environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.riptides)
-        process.arguments = ["exec", "--isolation", "netns", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
-                             "/usr/bin/env", "python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path,
-                             nameserver.address, "--hold", "200"]
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        let line = String(decoding: out.fileHandleForReading.availableDataBlocking(), as: UTF8.self)
+        let riptides = try ChildProcess(Harness.riptides, [
+            "exec", "--isolation", "netns", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+            "/usr/bin/env", "python3", Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path,
+            nameserver.address, "--hold", "200",
+        ], environment: environment, standardError: .discard)
+        defer { riptides.signal(SIGKILL); riptides.wait() }
+        let line = riptides.firstLine()
         #expect(line.hasPrefix("held="), "\(line)")
-        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task"))?.count ?? 0
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(riptides.pid)/task"))?.count ?? 0
         #expect(threads > 0 && threads < 40, "riptides has \(threads) threads")
     }
 }

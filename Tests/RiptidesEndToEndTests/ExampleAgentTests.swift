@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RiptidesTestSupport
 import Testing
 
 /// The README's example: a Python agent, standard library only, whose LLM
@@ -9,20 +10,15 @@ struct ExampleAgentTests {
     @Test("the LLM call (host rule: localhost) is allowed; HTTP and UDP exfiltration are denied and nothing arrives")
     func exampleAgent() throws {
         let received = Harness.scratch.appendingPathComponent("received-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: received, contents: nil)
-        let servers = Process()
-        servers.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        servers.arguments = ["python3", Harness.packageRoot.appendingPathComponent("examples/standin_servers.py").path, received]
+        _ = FileManager.default.createFile(atPath: received, contents: nil)
         var environment = ProcessInfo.processInfo.environment
         environment["LLM_PORT"] = "0"
         environment["EXFIL_PORT"] = "0"
-        servers.environment = environment
-        let out = Pipe()
-        servers.standardOutput = out
-        try servers.run()
-        // SIGKILL: a process started from a test thread inherits its blocked signals.
-        defer { kill(servers.processIdentifier, SIGKILL); servers.waitUntilExit() }
-        let ready = String(decoding: out.fileHandleForReading.availableDataBlocking(), as: UTF8.self)
+        let servers = try ChildProcess("/usr/bin/env", [
+            "python3", Harness.packageRoot.appendingPathComponent("examples/standin_servers.py").path, received,
+        ], environment: environment)
+        defer { servers.signal(SIGKILL); servers.wait() }
+        let ready = servers.firstLine()
         let ports = Dictionary(uniqueKeysWithValues: ready.split(separator: " ").compactMap { part -> (String, String)? in
             let kv = part.split(separator: "=")
             return kv.count == 2 ? (String(kv[0]), kv[1].trimmingCharacters(in: .whitespacesAndNewlines)) : nil
@@ -53,18 +49,5 @@ struct ExampleAgentTests {
         #expect(allow["rule"] as? String == "llm-access")
         usleep(200_000)
         #expect(try String(contentsOfFile: received, encoding: .utf8).isEmpty)
-    }
-}
-
-extension FileHandle {
-    /// Waits for the first chunk of output (a ready line).
-    func availableDataBlocking() -> Data {
-        var data = Data()
-        while !data.contains(UInt8(ascii: "\n")) {
-            let chunk = availableData
-            if chunk.isEmpty { break }
-            data.append(chunk)
-        }
-        return data
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RiptidesTestSupport
 import Testing
 
 /// Attacks on the supervisor's own correctness (threat model items 1, 17).
@@ -23,24 +24,19 @@ struct ExecAdversarialTests {
     func killedSupervisor() throws {
         let allowed = try Listener(.tcp)
         let profile = try ExecEnforcementTests.loopbackProfile([allowed.port])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.riptides)
-        process.arguments = ["exec", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
-                             try Harness.agent("netprobe"), "keep-connecting", "127.0.0.1", "\(allowed.port)", "30"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let riptides = try ChildProcess(Harness.riptides, ["exec", "--profile", profile, "--audit", "/dev/null", "--quiet", "--",
+                                                          try Harness.agent("netprobe"), "keep-connecting", "127.0.0.1", "\(allowed.port)", "30"],
+                                        standardError: .discard)
         // Wait for the first allowed connection, then kill riptides outright.
         let deadline = Date().addingTimeInterval(10)
         while allowed.arrivals == 0 && Date() < deadline { usleep(20_000) }
         #expect(allowed.arrivals > 0)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        riptides.signal(SIGKILL)
+        riptides.wait()
         usleep(200_000)
         let before = allowed.arrivals
         // The orphaned agent keeps trying for ~3 s; read its output to the end.
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = try riptides.finish(timeout: 60).standardOutput
         #expect(allowed.arrivals == before, "connections arrived after the supervisor died")
         let failures = output.split(separator: "\n").filter { $0.hasPrefix("attempt") && !$0.hasSuffix("=ok") }
         #expect(!failures.isEmpty)

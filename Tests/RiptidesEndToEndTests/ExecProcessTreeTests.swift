@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RiptidesTestSupport
 import Testing
 
 /// Everything the agent starts stays under the filter; riptides behaves
@@ -64,18 +65,15 @@ struct ExecProcessTreeTests {
 
     @Test("SIGTERM and SIGHUP sent to riptides reach the agent", arguments: [SIGTERM, SIGHUP, SIGINT])
     func forwardsSignals(signal: Int32) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Harness.riptides)
-        process.arguments = ["exec", "--quiet", "--audit", "stderr", "--", try Harness.agent("netprobe"), "sleep", "30"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let riptides = try ChildProcess(Harness.riptides, ["exec", "--quiet", "--audit", "stderr", "--",
+                                                          try Harness.agent("netprobe"), "sleep", "30"],
+                                        standardOutput: .discard, standardError: .discard)
         usleep(500_000)
-        kill(process.processIdentifier, signal)
+        riptides.signal(signal)
         let started = Date()
-        process.waitUntilExit()
+        let termination = riptides.wait()
         #expect(Date().timeIntervalSince(started) < 10)
-        #expect(process.terminationStatus == 128 + signal)
+        #expect(termination == .exited(128 + signal))
     }
 
     @Test("the audit has session.start and session.end, and every line is one JSON object with the contract's fields")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RiptidesTestSupport
 import Synchronization
 import Testing
 
@@ -52,6 +53,16 @@ enum Harness {
         var stdout: String
         var stderr: String
 
+        init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+
+        init(_ finished: ChildProcess.Finished) {
+            self.init(status: finished.termination.status, stdout: finished.standardOutput, stderr: finished.standardError)
+        }
+
         /// The agent's `NAME=VALUE` lines.
         var reports: [String: String] {
             var result: [String: String] = [:]
@@ -75,38 +86,8 @@ enum Harness {
     /// Runs a program to completion, collecting its output.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                     timeout: Double = 60) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = Mutex(Data()), errData = Mutex(Data())
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            let d = out.fileHandleForReading.readDataToEndOfFile()
-            outData.withLock { $0 = d }
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            let d = err.fileHandleForReading.readDataToEndOfFile()
-            errData.withLock { $0 = d }
-            group.leave()
-        }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            throw HarnessError("\(executable) \(arguments) did not finish in \(timeout) s")
-        }
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Result(status: status,
-                      stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
-                      stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
+        let finished = try ChildProcess(executable, arguments, environment: environment).finish(timeout: timeout)
+        return Result(finished)
     }
 
     /// The isolation tier the suite runs `exec` under: `RIPTIDES_TEST_ISOLATION`

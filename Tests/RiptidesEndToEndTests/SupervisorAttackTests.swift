@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RiptidesTestSupport
 import Synchronization
 import Testing
 
@@ -476,47 +477,17 @@ struct SupervisorAttackTests {
 
 /// A program started in the background, its output collected until it ends.
 final class Running: Sendable {
-    private let process: Process
-    private let output = Mutex(Data()), errors = Mutex(Data())
-    private let group = DispatchGroup()
+    private let child: ChildProcess
 
-    var pid: pid_t { process.processIdentifier }
+    var pid: pid_t { child.pid }
 
     init(_ executable: String, _ arguments: [String]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        group.enter()
-        DispatchQueue.global().async { [self] in
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            output.withLock { $0 = data }
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async { [self] in
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            errors.withLock { $0 = data }
-            group.leave()
-        }
+        child = try ChildProcess(executable, arguments)
     }
 
     /// Waits for the end of the program and of its output.
     func finish(timeout: Double) throws -> Harness.Result {
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            kill(process.processIdentifier, SIGCONT)
-            process.terminate()
-            throw HarnessError("\(process.arguments ?? []) did not finish in \(timeout) s")
-        }
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Harness.Result(status: status,
-                              stdout: String(decoding: output.withLock { $0 }, as: UTF8.self),
-                              stderr: String(decoding: errors.withLock { $0 }, as: UTF8.self))
+        Harness.Result(try child.finish(timeout: timeout))
     }
 }
 
