@@ -236,7 +236,7 @@ public final class Supervisor: Sendable {
     func decide(_ destination: Destination, job: Job) -> Outcome {
         switch destination {
         case .inet(let address, let port, let proto):
-            let names = hosts.names(for: address.unmappedIPv4 ?? address)
+            let names = hosts.names(for: EgressPolicy.normalize(address).address)
             let decision = policy.evaluate(address: address, port: port, protocol: proto, hosts: names)
             audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: proto.rawValue, address: address.description, port: port,
@@ -259,8 +259,8 @@ public final class Supervisor: Sendable {
         case .resolverBypass(let address):
             audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: job.identity.protocolName, address: address.description, port: 53, host: nil, verdict: .deny, rule: nil,
-                           reason: "DNS to this nameserver goes through riptides's proxy, over UDP only", mode: mode)
-            return .fail(.permissionDenied)
+                           reason: "DNS to this nameserver goes through riptides's proxy, from a socket still in the agent's namespace", mode: mode)
+            return outcome(.deny)
         case .unsupportedProtocol(let name):
             audit.decision(event: job.call.rawValue, pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: name, address: "", port: nil, host: nil, verdict: .deny, rule: nil,

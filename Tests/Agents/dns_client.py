@@ -6,6 +6,8 @@ malware doing DNS exfiltration would.
   dns_client.py SERVER NAME --connect PORT     then connect to the first address over TCP and send "hello"
   dns_client.py SERVER NAME --via mapped|tcp   send the query another way: UDP to ::ffff:SERVER, or over TCP
   dns_client.py SERVER --hold N                open N TCP connections to SERVER:53, send nothing, hold them 3 s
+  dns_client.py SERVER NAME --after PORT       query NAME on a UDP socket that first sent "warm" to 127.0.0.1:PORT
+                                               (in the netns tier, a socket riptides has replaced with a host one)
 """
 import socket
 import struct
@@ -68,6 +70,22 @@ def query_via(server, name, via):
         print(f"{name}=errno{error.errno}", flush=True)
 
 
+def query_after(server, name, port):
+    """The query on a UDP socket already used for an allowed datagram."""
+    header = struct.pack(">HHHHHH", 0x2d2d, 0x0100, 1, 0, 0, 0)
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00\x00\x01\x00\x01"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    try:
+        s.sendto(b"warm", ("127.0.0.1", port))
+        print("warm=ok", flush=True)
+        s.sendto(header + question, (server, 53))
+        data, _ = s.recvfrom(4096)
+        print(f"{name}=rcode{data[3] & 0xF}", flush=True)
+    except OSError as error:
+        print(f"{name}=errno{error.errno}", flush=True)
+
+
 def hold(server, count):
     import time
     held = []
@@ -84,6 +102,9 @@ def main():
     server, rest = sys.argv[1], sys.argv[2:]
     if rest[:1] == ["--hold"]:
         hold(server, int(rest[1]))
+        return
+    if "--after" in rest:
+        query_after(server, rest[0], int(rest[rest.index("--after") + 1]))
         return
     if "--via" in rest:
         i = rest.index("--via")

@@ -58,10 +58,10 @@ struct DNSGateTests {
     /// client sends to `server` (the nameserver's address unless given).
     /// riptides runs in `namespace` when given.
     static func run(_ nameserver: Nameserver, profile: String, server: String? = nil, in namespace: TestNamespace? = nil,
-                    _ arguments: [String]) throws -> Harness.Result {
+                    mode: String = "enforce", _ arguments: [String]) throws -> Harness.Result {
         var environment = ProcessInfo.processInfo.environment
         environment["RIPTIDES_RESOLV_CONF"] = nameserver.resolvConf
-        let exec = ["exec", "--isolation", "netns", "--profile", profile, "--", "/usr/bin/env", "python3",
+        let exec = ["exec", "--isolation", "netns", "--mode", mode, "--profile", profile, "--", "/usr/bin/env", "python3",
                     Harness.packageRoot.appendingPathComponent("Tests/Agents/dns_client.py").path, server ?? nameserver.address] + arguments
         guard let namespace else { return try Harness.riptides(exec, environment: environment) }
         let command = namespace.wrapping([Harness.riptides] + exec)
@@ -169,6 +169,43 @@ struct DNSGateTests {
         #expect(allowed.reports["api.allowed.example"] == (via == "tcp" ? "tcp rcode0" : "rcode0"), "\(allowed.stdout)")
         usleep(300_000)
         #expect(nameserver.askedNames == [via == "tcp" ? "tcp api.allowed.example" : "api.allowed.example"])
+    }
+
+    @Test("a UDP socket riptides already serves from the host (it sent an allowed datagram) cannot reach the nameserver past the proxy, even with a rule for it; observe mode lets it through and logs it")
+    func replacedSocket() throws {
+        let nameserver = try Nameserver(address: "127.0.0.84")
+        let warm = try Listener(.udp)
+        let profile = try Harness.profile("dns-replaced", """
+            identity: spiffe://test.example/agent/dns
+            rules:
+              - name: warm
+                to: [127.0.0.1]
+                ports: [\(warm.port)]
+                protocol: udp
+              - name: dns
+                to: [\(nameserver.address)]
+                ports: [53]
+            """)
+        let name = "after-c2VjcmV0.attacker.example"
+        let denied = try Self.run(nameserver, profile: profile, [name, "--after", "\(warm.port)"])
+        #expect(denied.reports["warm"] == "ok", "\(denied.stdout)")
+        #expect(denied.reports[name] == "errno1", "\(denied.stdout)")
+        let refused = try #require(denied.decisions.first { $0["event"] as? String == "sendto" && $0["port"] as? Int == 53 },
+                                   "\(denied.stdout)")
+        #expect(refused["decision"] as? String == "deny")
+        #expect(refused["mode"] as? String == "enforce")
+        usleep(200_000)
+        #expect(nameserver.askedNames.isEmpty, "\(nameserver.askedNames)")
+        #expect(warm.messages() == ["warm"])
+
+        let observed = try Self.run(nameserver, profile: profile, mode: "observe", [name, "--after", "\(warm.port)"])
+        #expect(observed.reports[name] == "rcode0", "\(observed.stdout)")
+        let logged = try #require(observed.decisions.first { $0["event"] as? String == "sendto" && $0["port"] as? Int == 53 },
+                                  "\(observed.stdout)")
+        #expect(logged["decision"] as? String == "deny")
+        #expect(logged["mode"] as? String == "observe")
+        usleep(200_000)
+        #expect(nameserver.askedNames == [name])
     }
 
     @Test("the name decided is the name sent: a label holding a dot is refused, not read as a name below an allowed domain")

@@ -196,6 +196,25 @@ struct ExecEnforcementTests {
         #expect(confined.reports == native.reports, "\(confined.stdout)")
     }
 
+    @Test("a host rule allows the addresses riptides resolved its name to, however the agent spells them, and the audit names the host",
+          arguments: ["127.0.0.1", "0.0.0.0", "::ffff:127.0.0.1", "::ffff:0.0.0.0"])
+    func hostRuleSpellings(spelling: String) throws {
+        let allowed = try Listener(.tcp)
+        let profile = try Harness.profile("host-rule", """
+            identity: spiffe://test.example/agent/e2e
+            rules:
+              - name: local-service
+                to: [localhost]
+                ports: [\(allowed.port)]
+            """)
+        let result = try Harness.probe(profile: profile, ["tcp", spelling, "\(allowed.port)", spelling])
+        #expect(result.reports["connect"] == "ok", "\(result.stdout)\(result.stderr)")
+        #expect(allowed.messages() == [spelling])
+        let decision = try #require(result.decisions.first { $0["port"] as? Int == Int(allowed.port) }, "\(result.stdout)")
+        #expect(decision["rule"] as? String == "local-service")
+        #expect(decision["host"] as? String == "localhost")
+    }
+
     @Test("observe mode lets a denied connect through and logs it as deny/observe")
     func observeMode() throws {
         let forbidden = try Listener(.tcp)
