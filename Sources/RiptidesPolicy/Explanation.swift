@@ -15,7 +15,8 @@ public struct Explanation: Sendable {
     public var steps: [Step]
     /// Extra lines: a name that did not resolve, rules that name the destination but not this port or protocol.
     public var notes: [String]
-    /// Allow only when every step allows.
+    /// What `exec` would do: for a host name, allow only when every
+    /// address allows.
     public var decision: Decision
 
     /// The report, one line each, ending in `decision: VERDICT (rule NAME)` or `decision: deny (no rule matched)`.
@@ -30,12 +31,16 @@ public struct Explanation: Sendable {
 }
 
 extension EgressPolicy {
-    /// Explains `destination` over `transport`. For a host name, `addresses`
-    /// are what it resolved to, or `resolutionFailure` says why it did not (then
-    /// the name alone decides).
+    /// Explains `destination` over `transport` as `riptides exec` would
+    /// decide a connection to it. For a host name, `addresses` are what it
+    /// resolved to (each decided with the name as its host, and together
+    /// they decide), or `resolutionFailure` says why it did not (then the
+    /// name alone decides). For an address, `hostsOfAddress` are the
+    /// profile's host names that resolve to it now: exec matches the
+    /// address against their rules too.
     public func explain(
         _ destination: ExplainDestination, protocol transport: TransportProtocol,
-        addresses: [IPAddress] = [], resolutionFailure: String? = nil
+        addresses: [IPAddress] = [], resolutionFailure: String? = nil, hostsOfAddress: [String] = []
     ) -> Explanation {
         let port = destination.port
         let suffix = (port.map { ":\($0)" } ?? "") + "/\(transport.rawValue)" + (port == nil ? " (no port: allowed when some port is)" : "")
@@ -45,13 +50,18 @@ extension EgressPolicy {
             return Explanation(header: "unix:\(path)", steps: [.init(subject: "unix path \(path)", decision: decision)],
                                notes: [], decision: decision)
         case .address(let address, _):
-            let decision = evaluate(address: address, port: port, protocol: transport, hosts: [])
+            let decision = evaluate(address: address, port: port, protocol: transport, hosts: hostsOfAddress)
             let shown = address.family == .v6 && port != nil ? "[\(address)]" : address.description
+            var notes: [String] = []
+            if !hostsOfAddress.isEmpty {
+                notes.append("\(Self.normalize(address).address) is an address of \(hostsOfAddress.joined(separator: ", ")) (the profile's host names, resolved now)")
+            }
+            notes += nearMisses(address: address, host: hostsOfAddress.first, port: port, transport: transport, verdict: decision.verdict)
             return Explanation(header: shown + suffix, steps: [.init(subject: "address \(address)", decision: decision)],
-                               notes: nearMisses(address: address, host: nil, port: port, transport: transport, verdict: decision.verdict),
-                               decision: decision)
+                               notes: notes, decision: decision)
         case .host(let name, _):
-            var steps = [Explanation.Step(subject: "name \(name)", decision: evaluate(host: name, port: port, protocol: transport))]
+            let nameDecision = evaluate(host: name, port: port, protocol: transport)
+            var steps = [Explanation.Step(subject: "name \(name)", decision: nameDecision)]
             var notes: [String] = []
             if let resolutionFailure {
                 notes.append("\(name) did not resolve (\(resolutionFailure)); the decision is the name's alone")
@@ -61,7 +71,17 @@ extension EgressPolicy {
                 steps.append(.init(subject: "address \(address)",
                                    decision: evaluate(address: address, port: port, protocol: transport, hosts: [name])))
             }
-            let decision = steps.first { $0.decision.verdict == .deny }?.decision ?? steps[0].decision
+            // A connection goes to an address: the addresses decide, the name alone only when there are none.
+            let deciding = steps.count > 1 ? steps.dropFirst() : steps[...]
+            let decision = deciding.first { $0.decision.verdict == .deny }?.decision ?? deciding.first!.decision
+            if decision.verdict == .allow, nameDecision.verdict == .deny {
+                if evaluate(host: name, port: nil, protocol: nil).verdict == .deny {
+                    notes.append("no host rule allows \(name): in the netns tier riptides refuses its DNS queries, "
+                                 + "so the agent reaches these addresses only by resolving it another way (such as /etc/hosts)")
+                } else {
+                    notes.append("the name alone is not allowed for this port and protocol; address rules allow its addresses")
+                }
+            }
             notes += nearMisses(address: nil, host: name, port: port, transport: transport, verdict: decision.verdict)
             return Explanation(header: name + suffix, steps: steps, notes: notes, decision: decision)
         }

@@ -99,6 +99,19 @@ import Testing
         #expect(run.standardOutput.contains("of host localhost, port 8080)\n"))
     }
 
+    /// As exec does, an address is matched against the rules of the profile's
+    /// host names that resolve to it (localhost is 127.0.0.1 on every Linux).
+    @Test func explainMatchesAnAddressAgainstTheProfilesHostNames() throws {
+        let profile = try Self.temporaryProfile("identity: spiffe://a.example/x\nrules:\n  - name: local\n    to: [localhost]\n    ports: [8080]\n")
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        for spelling in ["127.0.0.1:8080", "0.0.0.0:8080"] {
+            let run = try Self.run(["explain", "--profile", profile, spelling])
+            #expect(run.status == 0, "\(run.standardOutput)\(run.standardError)")
+            #expect(run.standardOutput.contains("  note: 127.0.0.1 is an address of localhost (the profile's host names, resolved now)\n"))
+            #expect(run.standardOutput.hasSuffix("decision: allow (rule local)\n"))
+        }
+    }
+
     static let badInput: [([String], String)] = [
         (["explain", "--profile", "coding-agent", "host:99999"], "riptides: invalid DESTINATION: "),
         (["explain", "--profile", "no-such-profile-name", "10.0.0.1"], "riptides: no profile named 'no-such-profile-name'"),

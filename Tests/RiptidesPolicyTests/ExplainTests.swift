@@ -72,6 +72,55 @@ import Testing
             """)
     }
 
+    /// A connection goes to an address: when address rules allow every
+    /// address, the name's own denial does not decide (exec would connect).
+    @Test func addressRulesDecideForAHostName() throws {
+        let policy = EgressPolicy(try ProfileLoader.parse("""
+            identity: spiffe://acme.example/agent/x
+            rules:
+              - name: office
+                to: [192.0.2.0/24]
+                ports: [8080]
+              - name: intranet-udp
+                to: [intranet.example]
+                protocol: udp
+            """, path: "p"))
+        let named = policy.explain(try ExplainDestination(parsing: "intranet.example:8080"), protocol: .tcp,
+                                   addresses: [IPAddress("192.0.2.7")!])
+        #expect(named.rendered == """
+            intranet.example:8080/tcp
+              name intranet.example: deny (no rule matched)
+              address 192.0.2.7: allow (rule office: matched address 192.0.2.7 in 192.0.2.0/24, port 8080)
+              note: the name alone is not allowed for this port and protocol; address rules allow its addresses
+            decision: allow (rule office)
+
+            """)
+        let unnamed = policy.explain(try ExplainDestination(parsing: "printer.example:8080"), protocol: .tcp,
+                                     addresses: [IPAddress("192.0.2.9")!])
+        #expect(unnamed.decision.verdict == .allow)
+        #expect(unnamed.notes == ["no host rule allows printer.example: in the netns tier riptides refuses its DNS queries, "
+                                  + "so the agent reaches these addresses only by resolving it another way (such as /etc/hosts)"])
+        let unresolved = policy.explain(try ExplainDestination(parsing: "intranet.example:8080"), protocol: .tcp,
+                                        resolutionFailure: "Name or service not known")
+        #expect(unresolved.decision.verdict == .deny)
+    }
+
+    /// exec matches an address against the rules of the profile's host names
+    /// that resolve to it; explain does the same with `hostsOfAddress`.
+    @Test func anAddressOfAProfileHostName() throws {
+        let explanation = Self.policy.explain(try ExplainDestination(parsing: "104.18.7.192:443"), protocol: .tcp,
+                                              hostsOfAddress: ["api.openai.com"])
+        #expect(explanation.rendered == """
+            104.18.7.192:443/tcp
+              address 104.18.7.192: allow (rule llm-access: matched address 104.18.7.192 of host api.openai.com, port 443/tcp)
+              note: 104.18.7.192 is an address of api.openai.com (the profile's host names, resolved now)
+            decision: allow (rule llm-access)
+
+            """)
+        let alone = Self.policy.explain(try ExplainDestination(parsing: "104.18.7.192:443"), protocol: .tcp)
+        #expect(alone.decision.verdict == .deny)
+    }
+
     @Test func addressesAndUnixPaths() throws {
         let address = Self.policy.explain(try ExplainDestination(parsing: "[::ffff:169.254.169.254]:80"), protocol: .udp)
         #expect(address.rendered == """

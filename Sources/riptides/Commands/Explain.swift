@@ -8,8 +8,10 @@ struct Explain: ParsableCommand {
         abstract: "Show the decision a profile makes for a destination, the rule that makes it, and why.",
         discussion: """
             DESTINATION is host[:port], ip[:port], [v6]:port, an IPv6 address, or unix:/path. A host name is \
-            resolved with the system resolver; the result is allow only when the name and every address it \
-            resolves to are allowed. Without a port, allow means some port is allowed. \
+            resolved with the system resolver, and the name and each address it resolves to are shown; the \
+            result, as exec would decide a connection, is allow only when every address is allowed (the name \
+            alone decides when it does not resolve). An address is also matched against the rules of the \
+            profile's host names that resolve to it, as exec does. Without a port, allow means some port is allowed. \
             Exits 0 for allow, 1 for deny, 2 for bad input (including an invalid profile).
             """)
 
@@ -63,7 +65,16 @@ struct Explain: ParsableCommand {
             case .failure(let error): failure = error.message
             }
         }
-        let explanation = policy.explain(target, protocol: transport, addresses: addresses, resolutionFailure: failure)
+        var hostsOfAddress: [String] = []
+        var pending = 0
+        if case .address(let address, _) = target {
+            (hostsOfAddress, pending) = HostResolver.names(policy.resolvableHostNames, resolvingTo: address, protocol: transport)
+        }
+        var explanation = policy.explain(target, protocol: transport, addresses: addresses, resolutionFailure: failure,
+                                         hostsOfAddress: hostsOfAddress)
+        if pending > 0 {
+            explanation.notes.append("\(pending) of the profile's host names had not resolved after 5 s; their rules were not matched against this address")
+        }
         StandardStreams.writeOut(explanation.rendered)
         if explanation.decision.verdict == .deny { throw ExitCode(1) }
     }

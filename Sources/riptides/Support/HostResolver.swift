@@ -3,8 +3,10 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import RiptidesPolicy
 import RiptidesProfile
+import Synchronization
 
 /// Resolves host names with the system resolver (`getaddrinfo`), as the agent's own connections would.
 enum HostResolver {
@@ -36,6 +38,36 @@ enum HostResolver {
             entry = info.ai_next
         }
         return .success(addresses)
+    }
+
+    /// The names among `names` that resolve to `address` now, as
+    /// `riptides exec` resolves a profile's host names to match addresses
+    /// against their rules (16 lookups at a time), and how many names had
+    /// not resolved when `timeout` seconds had passed (a name that fails to
+    /// resolve is left out).
+    static func names(_ names: [String], resolvingTo address: IPAddress, protocol transport: TransportProtocol,
+                      timeout: Double = 5) -> (matching: [String], pending: Int) {
+        let wanted = EgressPolicy.normalize(address).address
+        // Per name: nil while pending, then whether it resolves to `address`.
+        let results = Mutex([Bool?](repeating: nil, count: names.count))
+        let next = Atomic(0)
+        let group = DispatchGroup()
+        for _ in 0..<min(16, names.count) {
+            group.enter()
+            Thread.detachNewThread {
+                while case let index = next.add(1, ordering: .relaxed).oldValue, index < names.count {
+                    var matches = false
+                    if case .success(let resolved) = resolve(names[index], protocol: transport) {
+                        matches = resolved.contains { EgressPolicy.normalize($0).address == wanted }
+                    }
+                    results.withLock { $0[index] = matches }
+                }
+                group.leave()
+            }
+        }
+        _ = group.wait(timeout: .now() + timeout)
+        let found = results.withLock { $0 }
+        return (names.indices.filter { found[$0] == true }.map { names[$0] }, found.filter { $0 == nil }.count)
     }
 
     private static func address(of socketAddress: UnsafeMutablePointer<sockaddr>) -> IPAddress? {
