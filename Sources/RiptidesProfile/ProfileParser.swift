@@ -135,14 +135,17 @@ struct ProfileParser {
         var rules: [Rule] = []
         var firstDefinition: [String: SourceLocation] = [:]
         for (index, item) in items.enumerated() {
-            guard let rule = parseRule(item, number: index + 1) else { continue }
-            if let first = firstDefinition[rule.name] {
-                let nameLocation = item.mapping?["name"].map(location(of:)) ?? rule.location
-                diagnose(nameLocation, "duplicate rule name '\(rule.name)'; it is first defined at line \(first.line), column \(first.column)")
-                continue
+            // Names are compared whether or not their rules have other problems, so every duplicate is reported.
+            var duplicate = false
+            if let nameNode = item.mapping?["name"], let name = nameNode.scalar?.string, Self.ruleNameProblem(name) == nil {
+                if let first = firstDefinition[name] {
+                    diagnose(location(of: nameNode), "duplicate rule name '\(name)'; it is first defined at line \(first.line), column \(first.column)")
+                    duplicate = true
+                } else {
+                    firstDefinition[name] = location(of: nameNode)
+                }
             }
-            firstDefinition[rule.name] = item.mapping?["name"].map(location(of:)) ?? rule.location
-            rules.append(rule)
+            if let rule = parseRule(item, number: index + 1), !duplicate { rules.append(rule) }
         }
         return rules
     }

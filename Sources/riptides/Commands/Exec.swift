@@ -69,7 +69,10 @@ struct Exec: ParsableCommand {
                 keptCapabilities = loaded.keptCapabilities
                 capabilityWarnings = loaded.warnings.map(\.description)
             } catch {
-                throw RiptidesFailure("\(located): invalid profile, nothing was run\n" + error.description, exitStatus: 125)
+                // One `riptides: FILE:LINE:COLUMN: message` line per problem, then the verdict.
+                let problems = error.diagnostics.map { "\($0.description)\n" }.joined(separator: "riptides: ")
+                let count = error.diagnostics.count == 1 ? "1 problem" : "\(error.diagnostics.count) problems"
+                throw RiptidesFailure(problems + "riptides: \(located): invalid profile (\(count)), nothing was run", exitStatus: 125)
             }
             profilePath = located
         } else {
