@@ -126,14 +126,15 @@ public enum ExecSession {
             rt_print_stderr("riptides: IPv6 nameserver \(address) could not be set up in the agent's namespace; queries to it follow the profile's address rules\n")
         }
         let proxied = served.map(\.0)
+        let resolverClients = ResolverClients()
         if !served.isEmpty {
             DNSProxy(agentSockets: served.map(\.1.udp), tcpListeners: served.map(\.1.tcp), nameservers: proxied,
-                     policy: configuration.policy,
-                     mode: configuration.mode, audit: audit, bindings: bindings).start()
+                     policy: configuration.policy, mode: configuration.mode, audit: audit, bindings: bindings,
+                     clients: resolverClients).start()
         }
         let supervisor = Supervisor(listener: process.listener, policy: configuration.policy,
                                     mode: configuration.mode, hosts: CombinedHostNames([bindings, resolver]), audit: audit,
-                                    namespaceTier: tier == .netns, proxiedResolvers: proxied,
+                                    namespaceTier: tier == .netns, proxiedResolvers: proxied, resolverClients: resolverClients,
                                     agentSignalsScoped: request.landlockRuleset != nil)
         startSupervisor(supervisor)
 

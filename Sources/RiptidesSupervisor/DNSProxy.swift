@@ -46,6 +46,7 @@ public final class DNSProxy: Sendable {
     private let mode: ProfileMode
     private let audit: AuditLog
     private let bindings: HostNameBindings
+    private let clients: ResolverClients
     private let pending = Mutex<[UInt16: Pending]>([:])
     /// DNS-over-TCP connections being served: each holds a thread and a
     /// descriptor of riptides's, so there are at most `maximumTCPClients`.
@@ -57,7 +58,7 @@ public final class DNSProxy: Sendable {
     /// Takes ownership of the agent-side sockets; `upstream` addresses are
     /// the nameservers, in the same order.
     public init(agentSockets: [CInt], tcpListeners: [CInt], nameservers: [IPAddress], policy: EgressPolicy,
-                mode: ProfileMode, audit: AuditLog, bindings: HostNameBindings) {
+                mode: ProfileMode, audit: AuditLog, bindings: HostNameBindings, clients: ResolverClients) {
         var servers: [Server] = []
         for ((socket, listener), address) in zip(zip(agentSockets, tcpListeners), nameservers) {
             let upstream = Glibc.socket(address.family == .v4 ? AF_INET : AF_INET6, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
@@ -72,6 +73,7 @@ public final class DNSProxy: Sendable {
         self.mode = mode
         self.audit = audit
         self.bindings = bindings
+        self.clients = clients
     }
 
     /// Serves queries on a thread of its own until riptides exits.
@@ -121,7 +123,9 @@ public final class DNSProxy: Sendable {
         }
         guard n > 0 else { return }
         var message = Array(buffer[0..<n])
-        guard let question = admit(message, server: server, protocol: "udp"), let originalID = DNSMessage.id(message) else {
+        let sender = ResolverClients.port(of: client.address).flatMap { clients.client(port: $0, stream: false) }
+        guard let question = admit(message, server: server, protocol: "udp", sender: sender),
+              let originalID = DNSMessage.id(message) else {
             if message.count >= 12 { reply(DNSMessage.refused(message), to: client, via: server) }
             return
         }
@@ -148,15 +152,17 @@ public final class DNSProxy: Sendable {
 
     /// Decides on a query by its name (and audits it): the question when it
     /// may be forwarded, nil when it is to be refused.
-    private func admit(_ message: [UInt8], server: Int, protocol transport: String) -> DNSMessage.Question? {
+    /// `sender`: the agent process the query came from, when known.
+    private func admit(_ message: [UInt8], server: Int, protocol transport: String,
+                       sender: ResolverClients.Client?) -> DNSMessage.Question? {
         let address = servers[server].address.description
         guard let question = DNSMessage.question(ofQuery: message) else {
-            audit.decision(event: "dns", pid: nil, exe: nil, protocol: transport, address: address, port: 53,
+            audit.decision(event: "dns", pid: sender?.pid, exe: sender?.exe, protocol: transport, address: address, port: 53,
                            host: nil, verdict: .deny, rule: nil, reason: "not a DNS query with one question", mode: mode)
             return nil
         }
         let decision = policy.evaluate(host: question.name, port: nil, protocol: nil)
-        audit.decision(event: "dns", pid: nil, exe: nil, protocol: transport, address: address, port: 53,
+        audit.decision(event: "dns", pid: sender?.pid, exe: sender?.exe, protocol: transport, address: address, port: 53,
                        host: question.name, verdict: decision.verdict, rule: decision.rule, reason: decision.reason, mode: mode)
         return decision.verdict == .allow || mode == .observe ? question : nil
     }
@@ -166,7 +172,11 @@ public final class DNSProxy: Sendable {
     /// A TCP connection from the agent (a resolver retrying a truncated
     /// answer): served on a thread of its own, one query at a time.
     private func acceptTCP(on server: Int) {
-        let client = accept(servers[server].tcpListener, nil, nil)
+        var peer = sockaddr_storage()
+        var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let client = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(servers[server].tcpListener, $0, &peerLength) }
+        }
         guard client >= 0 else {
             // Out of descriptors: poll would report the listener ready at once
             // again; pause rather than spin.
@@ -179,8 +189,9 @@ public final class DNSProxy: Sendable {
             close(client)
             return
         }
+        let sender = ResolverClients.port(of: peer).flatMap { clients.client(port: $0, stream: true) }
         let started = Thread.detach { [self] in
-            self.serveTCP(client, server: server)
+            self.serveTCP(client, server: server, sender: sender)
             tcpClients.subtract(1, ordering: .relaxed)
         }
         if !started {
@@ -189,14 +200,14 @@ public final class DNSProxy: Sendable {
         }
     }
 
-    private func serveTCP(_ client: CInt, server: Int) {
+    private func serveTCP(_ client: CInt, server: Int, sender: ResolverClients.Client?) {
         defer { close(client) }
         Self.setTimeouts(client, seconds: 10)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         let deadline = start.tv_sec + Self.tcpClientDeadline
         while let query = Self.readFrame(client, deadline: deadline) {
-            guard let question = admit(query, server: server, protocol: "tcp") else {
+            guard let question = admit(query, server: server, protocol: "tcp", sender: sender) else {
                 guard query.count >= 12, Self.writeFrame(DNSMessage.refused(query), to: client) else { return }
                 continue
             }

@@ -23,6 +23,8 @@ public final class Supervisor: Sendable {
     let workers = WorkerPool()
     /// Nameservers whose port 53 is riptides's DNS proxy in the agent's namespace.
     let proxiedResolvers: [IPAddress]
+    /// Who sent the queries the proxy decides, by local port.
+    let resolverClients: ResolverClients?
     /// The descriptor numbers of the epoll instances made for the agent
     /// (netns tier).
     let epollNumbers = EpollNumbers()
@@ -37,8 +39,9 @@ public final class Supervisor: Sendable {
     /// stays open, here (threat model item 17).
     public init(listener: consuming FileDescriptor, policy: EgressPolicy, mode: ProfileMode,
                 hosts: any HostNameSource, audit: AuditLog, namespaceTier: Bool = false,
-                proxiedResolvers: [IPAddress] = [], agentSignalsScoped: Bool = false) {
+                proxiedResolvers: [IPAddress] = [], resolverClients: ResolverClients? = nil, agentSignalsScoped: Bool = false) {
         self.proxiedResolvers = proxiedResolvers
+        self.resolverClients = resolverClients
         self.agentSignalsScoped = agentSignalsScoped
         self.listener = listener.release()
         self.policy = policy
@@ -295,8 +298,22 @@ public final class Supervisor: Sendable {
         // unspecified spellings (0.0.0.0 reaches 127.0.0.1) included.
         guard !proxiedResolvers.isEmpty, case .inet(let address, 53, _) = destination,
               proxiedResolvers.contains(EgressPolicy.normalize(address).address) else { return destination }
-        if !replaced && needsHostSocket(job, socket: socket) { return .resolverProxy }
+        if !replaced && needsHostSocket(job, socket: socket) {
+            noteResolverClient(job, socket: socket)
+            return .resolverProxy
+        }
         return .resolverBypass(address)
+    }
+
+    /// Records which process the query about to reach the DNS proxy comes
+    /// from, by the socket's local port (bound first, if it is not yet, as
+    /// the kernel would bind it on the send or connect), so that the proxy's
+    /// `dns` audit line names it.
+    private func noteResolverClient(_ job: Job, socket: borrowing FileDescriptor) {
+        guard let resolverClients,
+              let port = ResolverClients.bindIfUnbound(socket.rawValue, domain: job.identity.domain) else { return }
+        resolverClients.record(port: port, stream: job.identity.isStream,
+                               client: .init(pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, exe: ProcFS.executable(of: job.tid)))
     }
 
     private func outcome(_ verdict: Verdict) -> Outcome {

@@ -79,6 +79,10 @@ struct DNSGateTests {
         let dns = result.audit.filter { $0["event"] as? String == "dns" }
         #expect(dns.map { $0["host"] as? String } == ["api.allowed.example", "c2vjcmv0lwrhdge.attacker.example"])
         #expect(dns.map { $0["decision"] as? String } == ["allow", "deny"])
+        // Each query is credited to the process that sent it.
+        let agent = try #require(result.audit.first { $0["event"] as? String == "session.start" }?["pid"] as? Int)
+        #expect(dns.map { $0["pid"] as? Int } == [agent, agent], "\(result.stdout)")
+        #expect(dns.allSatisfy { ($0["exe"] as? String)?.contains("python") == true }, "\(result.stdout)")
     }
 
     @Test("the answer binds the address to the name for this agent: a wildcard rule then allows the connect")
@@ -167,6 +171,9 @@ struct DNSGateTests {
         #expect(outcome == (via == "tcp" ? "tcp rcode5" : "rcode5"), "\(outcome)")
         let allowed = try Self.run(nameserver, profile: profile, ["api.allowed.example", "--via", via])
         #expect(allowed.reports["api.allowed.example"] == (via == "tcp" ? "tcp rcode0" : "rcode0"), "\(allowed.stdout)")
+        let agent = try #require(allowed.audit.first { $0["event"] as? String == "session.start" }?["pid"] as? Int)
+        let query = try #require(allowed.audit.first { $0["event"] as? String == "dns" }, "\(allowed.stdout)")
+        #expect(query["pid"] as? Int == agent, "\(allowed.stdout)")
         usleep(300_000)
         #expect(nameserver.askedNames == [via == "tcp" ? "tcp api.allowed.example" : "api.allowed.example"])
     }
