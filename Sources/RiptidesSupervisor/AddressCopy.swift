@@ -47,7 +47,10 @@ struct AddressCopy: Sendable {
             })
         }
         var kernelCopy = self
-        if case .inet = destination { kernelCopy.pinUnspecifiedToLoopback() }
+        switch destination {
+        case .inet, .resolverBypass: kernelCopy.pinUnspecifiedToLoopback()
+        default: break
+        }
         return .success(withUnsafePointer(to: kernelCopy.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
         })

@@ -123,7 +123,7 @@ public final class DNSProxy: Sendable {
         }
         guard n > 0 else { return }
         var message = Array(buffer[0..<n])
-        let sender = ResolverClients.port(of: client.address).flatMap { clients.client(port: $0, stream: false) }
+        let sender = ResolverClients.port(of: client.address).flatMap { querySender(port: $0) }
         guard let question = admit(message, server: server, protocol: "udp", sender: sender),
               let originalID = DNSMessage.id(message) else {
             if message.count >= 12 { reply(DNSMessage.refused(message), to: client, via: server) }
@@ -152,6 +152,17 @@ public final class DNSProxy: Sendable {
 
     /// Decides on a query by its name (and audits it): the question when it
     /// may be forwarded, nil when it is to be refused.
+    /// The agent process a UDP query from `port` came from. riptides
+    /// records an unbound socket's port just after the send that bound it,
+    /// so a query read at once may be a little ahead: wait up to 1 ms.
+    private func querySender(port: UInt16) -> ResolverClients.Client? {
+        for _ in 0..<20 {
+            if let known = clients.client(port: port, stream: false) { return known }
+            usleep(50)
+        }
+        return nil
+    }
+
     /// `sender`: the agent process the query came from, when known.
     private func admit(_ message: [UInt8], server: Int, protocol transport: String,
                        sender: ResolverClients.Client?) -> DNSMessage.Question? {
@@ -189,9 +200,9 @@ public final class DNSProxy: Sendable {
             close(client)
             return
         }
-        let sender = ResolverClients.port(of: peer).flatMap { clients.client(port: $0, stream: true) }
+        let port = ResolverClients.port(of: peer)
         let started = Thread.detach { [self] in
-            self.serveTCP(client, server: server, sender: sender)
+            self.serveTCP(client, server: server, peerPort: port)
             tcpClients.subtract(1, ordering: .relaxed)
         }
         if !started {
@@ -200,13 +211,18 @@ public final class DNSProxy: Sendable {
         }
     }
 
-    private func serveTCP(_ client: CInt, server: Int, sender: ResolverClients.Client?) {
+    /// `peerPort`: the agent socket's port. Its sender is looked up when the
+    /// first query has arrived: the agent sends it only once its connect,
+    /// after which riptides records the port, has returned.
+    private func serveTCP(_ client: CInt, server: Int, peerPort: UInt16?) {
         defer { close(client) }
         Self.setTimeouts(client, seconds: 10)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         let deadline = start.tv_sec + Self.tcpClientDeadline
+        var sender: ResolverClients.Client?
         while let query = Self.readFrame(client, deadline: deadline) {
+            if sender == nil, let peerPort { sender = clients.client(port: peerPort, stream: true) }
             guard let question = admit(query, server: server, protocol: "tcp", sender: sender) else {
                 guard query.count >= 12, Self.writeFrame(DNSMessage.refused(query), to: client) else { return }
                 continue

@@ -1,4 +1,5 @@
 public import RiptidesProfile
+import RiptidesPolicy
 import Synchronization
 
 /// The names this agent's own DNS answers bound to addresses (learnt by
@@ -12,8 +13,10 @@ public final class HostNameBindings: HostNameSource {
     public func bind(_ addresses: [IPAddress], to name: String) {
         guard !addresses.isEmpty else { return }
         table.withLock { table in
-            for address in addresses where !(table[address]?.contains(name) ?? false) {
-                table[address, default: []].append(name)
+            // Stored as the policy compares them (0.0.0.0 as 127.0.0.1, mapped as IPv4), as lookups are made.
+            for answered in addresses {
+                let address = EgressPolicy.normalize(answered).address
+                if !(table[address]?.contains(name) ?? false) { table[address, default: []].append(name) }
             }
         }
     }

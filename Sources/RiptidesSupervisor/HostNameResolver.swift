@@ -1,6 +1,7 @@
 import CRiptides
 import Glibc
 public import RiptidesProfile
+import RiptidesPolicy
 import Synchronization
 
 /// Knows which host names an address belongs to, so that an IP destination
@@ -36,8 +37,10 @@ public final class HostNameResolver: HostNameSource {
     public func refresh() {
         var fresh: [IPAddress: [String]] = [:]
         for name in hostNames {
-            for address in Self.resolve(name) where !(fresh[address]?.contains(name) ?? false) {
-                fresh[address, default: []].append(name)
+            // Stored as the policy compares them (0.0.0.0 as 127.0.0.1, mapped as IPv4), as lookups are made.
+            for resolved in Self.resolve(name) {
+                let address = EgressPolicy.normalize(resolved).address
+                if !(fresh[address]?.contains(name) ?? false) { fresh[address, default: []].append(name) }
             }
         }
         table.withLock { t in

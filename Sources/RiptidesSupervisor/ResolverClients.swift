@@ -3,11 +3,14 @@ import Glibc
 import Synchronization
 
 /// Which agent process a DNS query reaching the proxy came from (netns
-/// tier). The query arrives on a socket, not as a trapped call, so the
-/// supervisor notes the sending socket's local port when it routes a call
-/// to a proxied nameserver, and the proxy looks the port up. Ports are
-/// unique within the agent's network namespace, which holds only its
-/// sockets and riptides's.
+/// tier), best effort. The query arrives on a socket, not as a trapped
+/// call, so when the supervisor routes a call to a proxied nameserver it
+/// notes the sending socket's local port (before the call when the socket
+/// is bound, after it when the call bound it), and the proxy looks the
+/// port up. riptides never binds the agent's socket itself. The agent can
+/// blur this (two of its processes sharing a socket, or two sockets sharing
+/// a port): it names the process of the agent that last addressed, or
+/// connected, a socket on that port.
 public final class ResolverClients: Sendable {
     /// The process that addressed a query (for a connected socket: the one
     /// that connected it), and its executable.
@@ -16,22 +19,36 @@ public final class ResolverClients: Sendable {
         public var exe: String?
     }
 
-    /// Keyed by `port | 0x10000` for TCP, `port` for UDP.
-    private let table = Mutex<[UInt32: Client]>([:])
-    /// Ports are reused; past this many entries the table starts over.
+    private struct Table {
+        /// Keyed by `port | 0x10000` for TCP, `port` for UDP.
+        var clients: [UInt32: Client] = [:]
+        /// Keys in the order they were first recorded, to forget the oldest.
+        var order: [UInt32] = []
+        var next = 0
+    }
+
+    private let table = Mutex(Table())
+    /// Past this many ports the oldest is forgotten.
     private static let capacity = 4096
 
     public init() {}
 
     func record(port: UInt16, stream: Bool, client: Client) {
-        table.withLock { table in
-            if table.count >= Self.capacity { table.removeAll(keepingCapacity: true) }
-            table[Self.key(port, stream)] = client
+        let key = Self.key(port, stream)
+        table.withLock { t in
+            if t.clients.updateValue(client, forKey: key) != nil { return }
+            if t.order.count < Self.capacity {
+                t.order.append(key)
+            } else {
+                t.clients[t.order[t.next]] = nil
+                t.order[t.next] = key
+                t.next = (t.next + 1) % Self.capacity
+            }
         }
     }
 
     func client(port: UInt16, stream: Bool) -> Client? {
-        table.withLock { $0[Self.key(port, stream)] }
+        table.withLock { $0.clients[Self.key(port, stream)] }
     }
 
     private static func key(_ port: UInt16, _ stream: Bool) -> UInt32 { UInt32(port) | (stream ? 0x10000 : 0) }
@@ -60,31 +77,5 @@ public final class ResolverClients: Sendable {
         default:
             return nil
         }
-    }
-
-    /// Binds an unbound inet socket to the wildcard address and port 0, as
-    /// the kernel's automatic bind on a first send or connect would, so its
-    /// port is known before the query is sent.
-    ///
-    /// The corresponding C function is `bind`.
-    static func bindIfUnbound(_ fd: CInt, domain: CInt) -> UInt16? {
-        if let port = localPort(of: fd), port != 0 { return port }
-        let status: CInt
-        if domain == AF_INET6 {
-            var any = sockaddr_in6()
-            any.sin6_family = sa_family_t(AF_INET6)
-            status = withUnsafePointer(to: &any) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        } else {
-            var any = sockaddr_in()
-            any.sin_family = sa_family_t(AF_INET)
-            status = withUnsafePointer(to: &any) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        // EINVAL: bound meanwhile (by the agent's own thread); read it again.
-        guard status == 0 || errno == EINVAL else { return nil }
-        return localPort(of: fd).flatMap { $0 == 0 ? nil : $0 }
     }
 }

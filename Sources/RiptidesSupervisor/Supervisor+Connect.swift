@@ -32,6 +32,7 @@ extension Supervisor {
                 valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address, length) }
             }
         }
+        if case .resolverProxy = destination { noteResolverClient(job, socket: fd) }
         switch performed {
         case .failure(let e), .success(.failure(let e)), .success(.success(.failure(let e))): return .error(e)
         case .success(.success(.success)): return .value(0)
@@ -49,6 +50,7 @@ extension Supervisor {
             let performed = copy.withKernelAddress(for: destination) { address, length in
                 valueOrErrno(retryOnInterrupt: false) { Glibc.connect(duplicate, address, length) }
             }
+            if case .resolverProxy = destination { noteResolverClient(job, socket: duplicate) }
             close(duplicate)
             switch performed {
             case .failure(let e), .success(.failure(let e)): respond(id, error: e)

@@ -53,6 +53,7 @@ extension Supervisor {
                 valueOrErrno(retryOnInterrupt: false) { Glibc.sendto(fd, data.baseAddress, data.count, flags, address, addressLength) }
             }
         }
+        if case .resolverProxy = destination { noteResolverClient(job, socket: fd) }
         switch performed {
         case .failure(let e), .success(.failure(let e)), .success(.success(.failure(let e))): return .failure(e)
         case .success(.success(.success(let n))): return .success(Int64(n))
@@ -206,6 +207,7 @@ extension Supervisor {
                 case .success(let r): return r
                 }
             }
+            if case .resolverProxy = destination { noteResolverClient(job, socket: fd) }
             switch performed {
             case .failure(let e): return .failure(e)
             case .success(let r): return r

@@ -299,19 +299,18 @@ public final class Supervisor: Sendable {
         guard !proxiedResolvers.isEmpty, case .inet(let address, 53, _) = destination,
               proxiedResolvers.contains(EgressPolicy.normalize(address).address) else { return destination }
         if !replaced && needsHostSocket(job, socket: socket) {
-            noteResolverClient(job, socket: socket)
+            noteResolverClient(job, socket: socket.rawValue)
             return .resolverProxy
         }
         return .resolverBypass(address)
     }
 
-    /// Records which process the query about to reach the DNS proxy comes
-    /// from, by the socket's local port (bound first, if it is not yet, as
-    /// the kernel would bind it on the send or connect), so that the proxy's
-    /// `dns` audit line names it.
-    private func noteResolverClient(_ job: Job, socket: borrowing FileDescriptor) {
-        guard let resolverClients,
-              let port = ResolverClients.bindIfUnbound(socket.rawValue, domain: job.identity.domain) else { return }
+    /// Records which process a query to the DNS proxy comes from, by the
+    /// socket's local port, so that the proxy's `dns` audit line names it.
+    /// Called before the call (a socket already bound) and after it (one the
+    /// call bound); an unbound socket records nothing.
+    func noteResolverClient(_ job: Job, socket: CInt) {
+        guard let resolverClients, let port = ResolverClients.localPort(of: socket), port != 0 else { return }
         resolverClients.record(port: port, stream: job.identity.isStream,
                                client: .init(pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, exe: ProcFS.executable(of: job.tid)))
     }

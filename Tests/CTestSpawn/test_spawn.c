@@ -6,9 +6,17 @@
 #define _GNU_SOURCE
 #include "test_spawn.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 extern char **environ;
 
@@ -42,4 +50,26 @@ int test_spawn(const char *path, char *const argv[], char *const envp[], const c
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return result;
+}
+
+int test_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int test_pidfd_signal(int pidfd, int signal) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}
+
+int test_pidfd_wait(int pidfd, int milliseconds, int *code, int *signal) {
+    struct pollfd ready = {.fd = pidfd, .events = POLLIN};
+    int polled;
+    do polled = poll(&ready, 1, milliseconds); while (polled < 0 && errno == EINTR);
+    if (polled <= 0) return polled;
+    siginfo_t info = {0};
+    int waited;
+    do waited = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED); while (waited < 0 && errno == EINTR);
+    if (waited < 0) return -1;
+    *code = info.si_code == CLD_EXITED ? info.si_status : 0;
+    *signal = info.si_code == CLD_EXITED ? 0 : info.si_status;
+    return 1;
 }

@@ -53,6 +53,9 @@ public final class ChildProcess: Sendable {
     }
 
     public let pid: Int32
+    /// Signals and waits go through it, so they never reach another
+    /// process that reused the pid.
+    private let pidfd: Int32
     private let command: String
     private let output: Collector?
     private let errors: Collector?
@@ -73,7 +76,8 @@ public final class ChildProcess: Sendable {
             // No close-on-exec needed: the spawn closes every descriptor above 2.
             guard pipe(&fds) == 0 else {
                 let reason = String(cString: strerror(errno))
-                for fd in outPipe + errPipe where fd >= 0 { close(fd) }
+                // The write ends are closed by the defer above.
+                for fd in [outPipe[0], errPipe[0]] where fd >= 0 { close(fd) }
                 throw Failure(description: "pipe: \(reason)")
             }
             if index == 0 { outPipe = fds } else { errPipe = fds }
@@ -95,7 +99,17 @@ public final class ChildProcess: Sendable {
             for fd in [outPipe[0], errPipe[0]] where fd >= 0 { close(fd) }
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
+        let pidfd = test_pidfd_open(child)
+        guard pidfd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            kill(child, SIGKILL)
+            var status: Int32 = 0
+            waitpid(child, &status, 0)
+            for fd in [outPipe[0], errPipe[0]] where fd >= 0 { close(fd) }
+            throw Failure(description: "pidfd_open for \(executable): \(reason)")
+        }
         pid = child
+        self.pidfd = pidfd
         output = outPipe[0] >= 0 ? Collector(outPipe[0]) : nil
         errors = errPipe[0] >= 0 ? Collector(errPipe[0]) : nil
     }
@@ -103,34 +117,39 @@ public final class ChildProcess: Sendable {
     deinit {
         // A child nobody waited for is killed rather than left running.
         if termination.withLock({ $0 }) == nil {
-            kill(pid, SIGKILL)
-            _ = wait()
+            signal(SIGKILL)
+            wait()
         }
+        close(pidfd)
     }
 
-    /// Sends `signal` to the child (nothing once it has been reaped).
+    /// Sends `signal` to the child (nothing once it has ended).
     public func signal(_ signal: Int32) {
-        termination.withLock { ended in
-            if ended == nil { kill(pid, signal) }
-        }
+        _ = test_pidfd_signal(pidfd, signal)
     }
 
-    /// Waits for the child to end (once; later calls return the same).
+    /// Waits for the child to end and reaps it (once; later calls return the same).
     @discardableResult
     public func wait() -> Termination {
-        while true {
-            if let ended = termination.withLock({ $0 }) { return ended }
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, 0)
-            if reaped < 0 {
-                // EINTR: again; ECHILD: another thread reaped it and records it.
-                usleep(errno == EINTR ? 0 : 1_000)
-                continue
+        wait(milliseconds: -1)!
+    }
+
+    /// The child's end, or nil when it is still running after `milliseconds`.
+    private func wait(milliseconds: Int32) -> Termination? {
+        termination.withLock { ended in
+            if let ended { return ended }
+            var code: Int32 = 0, signal: Int32 = 0
+            switch test_pidfd_wait(pidfd, milliseconds, &code, &signal) {
+            case 1:
+                ended = signal == 0 ? .exited(code) : .signaled(signal)
+            case 0:
+                return nil
+            default:
+                // Reaped elsewhere or not ours: cannot happen with a pidfd
+                // of our own child; say so rather than spin.
+                ended = .exited(-1)
             }
-            let low = status & 0x7F
-            let result: Termination = low == 0 ? .exited((status >> 8) & 0xFF) : .signaled(low)
-            termination.withLock { $0 = result }
-            return result
+            return ended
         }
     }
 
@@ -146,20 +165,22 @@ public final class ChildProcess: Sendable {
     }
 
     /// Waits for both output streams to end and for the child to exit; after
-    /// `timeout` seconds kills it (SIGCONT first, for a stopped one) and
-    /// throws.
+    /// `timeout` seconds in all kills it (SIGCONT first, for a stopped one)
+    /// and throws.
     public func finish(timeout: Double = 60) throws -> Finished {
         let deadline = Date().addingTimeInterval(timeout)
+        func giveUp() throws -> Never {
+            signal(SIGCONT)
+            signal(SIGKILL)
+            wait()
+            throw Failure(description: "\(command) did not finish in \(timeout) s")
+        }
         while [output, errors].contains(where: { $0?.ended == false }) {
-            if Date() > deadline {
-                signal(SIGCONT)
-                signal(SIGKILL)
-                wait()
-                throw Failure(description: "\(command) did not finish in \(timeout) s")
-            }
+            if Date() > deadline { try giveUp() }
             usleep(2_000)
         }
-        let ended = wait()
+        let remaining = max(0, deadline.timeIntervalSinceNow)
+        guard let ended = wait(milliseconds: Int32(remaining * 1000)) else { try giveUp() }
         return Finished(termination: ended, standardOutput: output?.text ?? "", standardError: errors?.text ?? "")
     }
 }
