@@ -32,11 +32,15 @@ enum Harness {
         if let path = compiled.withLock({ $0[name] }) { return path }
         let source = packageRoot.appendingPathComponent("Tests/Agents/\(name).c").path
         let output = scratch.appendingPathComponent(name).path
-        let result = try run("/usr/bin/cc", ["-O1", "-Wall", "-pthread", "-o", output + ".tmp", source])
+        // Tests running in parallel may compile the same agent at once: each
+        // writes a file of its own and renames it into place whole, so none
+        // executes (or overwrites) a binary another is still writing.
+        let temporary = "\(output).\(UUID().uuidString).tmp"
+        let result = try run("/usr/bin/cc", ["-O1", "-Wall", "-pthread", "-o", temporary, source])
         guard result.status == 0 else {
             throw HarnessError("compiling \(name).c failed: \(result.stderr)")
         }
-        _ = rename(output + ".tmp", output)
+        guard rename(temporary, output) == 0 else { throw HarnessError("rename \(temporary): \(String(cString: strerror(errno)))") }
         compiled.withLock { $0[name] = output }
         return output
     }
