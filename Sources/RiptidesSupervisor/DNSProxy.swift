@@ -123,7 +123,7 @@ public final class DNSProxy: Sendable {
         }
         guard n > 0 else { return }
         var message = Array(buffer[0..<n])
-        let sender = ResolverClients.port(of: client.address).flatMap { querySender(port: $0) }
+        let sender = SocketName.port(of: client.address).flatMap { querySender(port: $0) }
         guard let question = admit(message, server: server, protocol: "udp", sender: sender),
               let originalID = DNSMessage.id(message) else {
             if message.count >= 12 { reply(DNSMessage.refused(message), to: client, via: server) }
@@ -200,7 +200,7 @@ public final class DNSProxy: Sendable {
             close(client)
             return
         }
-        let port = ResolverClients.port(of: peer)
+        let port = SocketName.port(of: peer)
         let started = Thread.detach { [self] in
             self.serveTCP(client, server: server, peerPort: port)
             tcpClients.subtract(1, ordering: .relaxed)

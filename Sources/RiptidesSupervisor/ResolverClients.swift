@@ -1,13 +1,10 @@
-import CRiptides
-import Glibc
 import Synchronization
 
 /// Which agent process a DNS query reaching the proxy came from (netns
 /// tier), best effort. The query arrives on a socket, not as a trapped
 /// call, so when the supervisor routes a call to a proxied nameserver it
-/// notes the sending socket's local port (before the call when the socket
-/// is bound, after it when the call bound it), and the proxy looks the
-/// port up. riptides never binds the agent's socket itself. The agent can
+/// notes the sending socket's local port once the call is made (the call
+/// binds an unbound socket), and the proxy looks the port up. riptides never binds the agent's socket itself. The agent can
 /// blur this (two of its processes sharing a socket, or two sockets sharing
 /// a port): it names the process of the agent that last addressed, or
 /// connected, a socket on that port.
@@ -52,30 +49,4 @@ public final class ResolverClients: Sendable {
     }
 
     private static func key(_ port: UInt16, _ stream: Bool) -> UInt32 { UInt32(port) | (stream ? 0x10000 : 0) }
-
-    /// The local port of an inet socket, or nil.
-    ///
-    /// The corresponding C function is `getsockname`.
-    static func localPort(of fd: CInt) -> UInt16? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let status = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard status == 0 else { return nil }
-        return port(of: storage)
-    }
-
-    /// The port of an inet socket address, or nil for another family.
-    static func port(of storage: sockaddr_storage) -> UInt16? {
-        var copy = storage
-        switch CInt(storage.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } }
-        case AF_INET6:
-            return withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) } }
-        default:
-            return nil
-        }
-    }
 }

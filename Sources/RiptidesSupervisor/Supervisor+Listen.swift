@@ -13,11 +13,7 @@ extension Supervisor {
     /// in observe mode).
     func emulateListen(_ job: Job, socket: borrowing FileDescriptor) -> Result<Int64, Errno> {
         if job.identity.isInet {
-            var local = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let port: UInt16? = withUnsafeMutablePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.rawValue, $0, &length) }
-            } == 0 ? withUnsafeBytes(of: local) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) } : nil
+            let port = SocketName.localPort(of: socket.rawValue)
             audit.decision(event: "listen", pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, tid: job.tid, exe: ProcFS.executable(of: job.tid),
                            protocol: job.identity.protocolName, address: job.identity.domain == AF_INET6 ? "::" : "0.0.0.0",
                            port: port, host: nil, verdict: .deny, rule: nil,

@@ -63,19 +63,14 @@ extension Supervisor {
             }
         }
         // An explicit bind (a port the agent chose) is redone on the new socket.
-        var local = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(agent, $0, &length) }
-        } == 0
-        let port = withUnsafeBytes(of: local) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) }
-        // Riptides binds with its own privileges: a port below 1024 (which
-        // the agent could only have bound in a namespace of its own making)
-        // is refused as the host would refuse the agent.
-        if named && port != 0 && port < 1024 { return .failure(Errno(rawValue: EACCES)) }
-        if named && port != 0 {
+        if let name = SocketName.local(of: agent), let port = SocketName.port(of: name.address), port != 0 {
+            // Riptides binds with its own privileges: a port below 1024 (which
+            // the agent could only have bound in a namespace of its own making)
+            // is refused as the host would refuse the agent.
+            if port < 1024 { return .failure(Errno(rawValue: EACCES)) }
+            var local = name.address
             let rc = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(raw, $0, length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(raw, $0, name.length) }
             }
             if rc != 0 { return .failure(.current) }
         }

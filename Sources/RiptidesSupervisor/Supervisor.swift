@@ -298,19 +298,15 @@ public final class Supervisor: Sendable {
         // unspecified spellings (0.0.0.0 reaches 127.0.0.1) included.
         guard !proxiedResolvers.isEmpty, case .inet(let address, 53, _) = destination,
               proxiedResolvers.contains(EgressPolicy.normalize(address).address) else { return destination }
-        if !replaced && needsHostSocket(job, socket: socket) {
-            noteResolverClient(job, socket: socket.rawValue)
-            return .resolverProxy
-        }
+        if !replaced && needsHostSocket(job, socket: socket) { return .resolverProxy }
         return .resolverBypass(address)
     }
 
     /// Records which process a query to the DNS proxy comes from, by the
-    /// socket's local port, so that the proxy's `dns` audit line names it.
-    /// Called before the call (a socket already bound) and after it (one the
-    /// call bound); an unbound socket records nothing.
+    /// socket's local port (bound by the call just made), so that the
+    /// proxy's `dns` audit line names it.
     func noteResolverClient(_ job: Job, socket: CInt) {
-        guard let resolverClients, let port = ResolverClients.localPort(of: socket), port != 0 else { return }
+        guard let resolverClients, let port = SocketName.localPort(of: socket), port != 0 else { return }
         resolverClients.record(port: port, stream: job.identity.isStream,
                                client: .init(pid: ProcFS.processID(ofThread: job.tid) ?? job.tid, exe: ProcFS.executable(of: job.tid)))
     }
